@@ -1,0 +1,45 @@
+"""Concurrency backends; ``get_backend(async_mode)`` picks one ('gevent', 'threading', or None).
+
+With ``async_mode=None`` gevent is chosen when the process is monkey-patched by gevent (as under
+``gunicorn -k gevent``) or gevent is importable, and threads otherwise.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+from greensio.backends.base import Backend
+from greensio.exceptions import UsageError
+
+ASYNC_MODES = ("gevent", "threading")
+
+
+def _detect() -> str:
+    if "gevent" in sys.modules:
+        from gevent import monkey
+
+        if monkey.is_module_patched("socket"):
+            return "gevent"
+    if importlib.util.find_spec("gevent") is not None and "gevent" in sys.modules:
+        return "gevent"
+    return "threading"
+
+
+def get_backend(async_mode: str | None = None) -> Backend:
+    """The backend for ``async_mode``; raises UsageError for an unknown or missing one."""
+    mode = async_mode or _detect()
+    if mode == "gevent":
+        try:
+            from greensio.backends.gevent import GeventBackend
+        except ImportError as exc:
+            raise UsageError("async_mode='gevent' needs gevent: pip install greensio[gevent]") from exc
+        return GeventBackend()
+    if mode == "threading":
+        from greensio.backends.threading import ThreadingBackend
+
+        return ThreadingBackend()
+    raise UsageError(f"unknown async_mode {mode!r}; choose one of {ASYNC_MODES}")
+
+
+__all__ = ["ASYNC_MODES", "Backend", "get_backend"]

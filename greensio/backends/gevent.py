@@ -1,0 +1,29 @@
+"""gevent backend: greenlets, gevent's Event and lock. Never monkey-patches."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import gevent
+import gevent.event
+import gevent.lock
+
+
+class GeventBackend:
+    name = "gevent"
+
+    def spawn(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> gevent.Greenlet:
+        return gevent.spawn(fn, *args, **kwargs)
+
+    def sleep(self, seconds: float) -> None:
+        gevent.sleep(seconds)
+
+    def event(self) -> gevent.event.Event:
+        return gevent.event.Event()
+
+    def lock(self) -> gevent.lock.RLock:
+        return gevent.lock.RLock()
+
+    monotonic = staticmethod(time.monotonic)

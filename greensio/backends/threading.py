@@ -1,0 +1,28 @@
+"""Plain-threads backend, for the development server and tests without gevent."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+class ThreadingBackend:
+    name = "threading"
+
+    def spawn(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> threading.Thread:
+        thread = threading.Thread(target=fn, args=args, kwargs=kwargs, daemon=True)
+        thread.start()
+        return thread
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def event(self) -> threading.Event:
+        return threading.Event()
+
+    def lock(self) -> threading.RLock:  # type: ignore[valid-type]
+        return threading.RLock()
+
+    monotonic = staticmethod(time.monotonic)

@@ -1,0 +1,356 @@
+"""An Engine.IO v4 server for WSGI, in python-engineio's shape; ``greensio.Server.eio`` is one.
+
+Handlers: ``connect(sid, environ)`` (return False to refuse), ``message(sid, data)``,
+``disconnect(sid, reason)``. With ``async_handlers=True`` each message handler runs in its own
+task; the Socket.IO server uses False and dispatches itself, keeping each client's order.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from greensio.backends import get_backend
+from greensio.engineio_socket import EngineSocket
+from greensio.exceptions import ProtocolError, UsageError
+from greensio.protocol.engineio_session import EngineSession, Event, RequestRejected, Transport
+from greensio.protocol.events import MessageReceived, SessionClosed
+from greensio.timers import Timers
+from greensio.transports import http
+from greensio.transports.websocket import WebSocketConnection, is_websocket_request
+
+default_logger = logging.getLogger("greensio.engineio")
+
+_HANDLER_NAMES = ("connect", "message", "disconnect")
+
+
+def make_logger(logger: bool | logging.Logger, default: logging.Logger) -> logging.Logger:
+    """python-socketio's ``logger`` argument: False (errors only), True (INFO) or a Logger."""
+    if isinstance(logger, logging.Logger):
+        return logger
+    if logger:
+        default.setLevel(logging.INFO)
+    elif default.level == logging.NOTSET:
+        default.setLevel(logging.ERROR)
+    return default
+
+
+class EngineIOServer:
+    """Engine.IO server. Args follow python-engineio's ``Server`` (times in seconds)."""
+
+    def __init__(
+        self,
+        async_mode: str | None = None,
+        ping_interval: float = 25,
+        ping_timeout: float = 20,
+        max_http_buffer_size: int = 1_000_000,
+        allow_upgrades: bool = True,
+        transports: Iterable[str] | None = None,
+        cors_allowed_origins: str | Iterable[str] | None = None,
+        cors_credentials: bool = True,
+        cookie: str | dict[str, Any] | None = None,
+        logger: bool | logging.Logger = False,
+        async_handlers: bool = True,
+        max_payload_packets: int = 1000,
+        **_ignored: Any,
+    ) -> None:
+        self.backend = get_backend(async_mode)
+        self.async_mode = self.backend.name
+        self.ping_interval = float(ping_interval)
+        self.ping_timeout = float(ping_timeout)
+        self.max_http_buffer_size = max_http_buffer_size
+        self.allow_upgrades = allow_upgrades
+        self.transports = tuple(transports or ("polling", "websocket"))
+        for name in self.transports:
+            if name not in ("polling", "websocket"):
+                raise UsageError(f"unknown transport {name!r}")
+        self.cors = http.CorsPolicy(cors_allowed_origins, cors_credentials)
+        self.cookie = cookie
+        self.logger = make_logger(logger, default_logger)
+        self.async_handlers = async_handlers
+        self.max_payload_packets = max_payload_packets
+        self.handlers: dict[str, Callable[..., Any]] = {}
+        self.sockets: dict[str, EngineSocket] = {}
+        self.timers = Timers(self.backend)
+
+    # --- application API -------------------------------------------------------------------------
+    def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
+        """Register a handler for 'connect', 'message' or 'disconnect' (usable as a decorator)."""
+        if event not in _HANDLER_NAMES:
+            raise UsageError(f"unknown Engine.IO event {event!r}")
+
+        def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+            self.handlers[event] = fn
+            return fn
+
+        return register(handler) if handler is not None else register
+
+    def send(self, sid: str, data: str | bytes) -> None:
+        """Send one message to a client; quietly does nothing if it is gone."""
+        self.send_messages(sid, [data])
+
+    def send_messages(self, sid: str, messages: list[str | bytes]) -> None:
+        """Send messages as one uninterrupted unit (a Socket.IO packet and its attachments)."""
+        sock = self.sockets.get(sid)
+        if sock is not None:
+            sock.send_messages(messages)
+
+    def disconnect(self, sid: str | None = None) -> None:
+        """Close one client, or every client when ``sid`` is None."""
+        targets = list(self.sockets.values()) if sid is None else [self.sockets.get(sid)]
+        for sock in targets:
+            if sock is not None:
+                sock.close()
+
+    def transport(self, sid: str) -> str:
+        return self._socket(sid).session.transport.value
+
+    def get_environ(self, sid: str) -> dict[str, Any] | None:
+        sock = self.sockets.get(sid)
+        return sock.environ if sock is not None else None
+
+    def start_background_task(self, target: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return self.backend.spawn(target, *args, **kwargs)
+
+    def sleep(self, seconds: float = 0) -> None:
+        self.backend.sleep(seconds)
+
+    def shutdown(self) -> None:
+        self.disconnect()
+        self.timers.stop()
+
+    def generate_id(self) -> str:
+        return secrets.token_urlsafe(15)
+
+    def _socket(self, sid: str) -> EngineSocket:
+        try:
+            return self.sockets[sid]
+        except KeyError:
+            raise UsageError(f"no Engine.IO session {sid!r}") from None
+
+    # --- events from the core --------------------------------------------------------------------
+    def dispatch(self, sock: EngineSocket, events: list[Event]) -> None:
+        for event in events:
+            if isinstance(event, MessageReceived):
+                self._trigger("message", sock.sid, event.data)
+            elif isinstance(event, SessionClosed):
+                self._closed(sock, event.reason)
+
+    def _closed(self, sock: EngineSocket, reason: str) -> None:
+        if self.sockets.get(sock.sid) is sock:
+            del self.sockets[sock.sid]
+        sock.wake.set()
+        if sock.ws is not None:
+            sock.ws.close()
+        self.logger.info("%s: closed (%s)", sock.sid, reason)
+        handler = self.handlers.get("disconnect")
+        if handler is not None:
+            try:
+                handler(sock.sid, reason)
+            except Exception:
+                self.logger.exception("disconnect handler failed")
+
+    def _trigger(self, event: str, *args: Any) -> Any:
+        handler = self.handlers.get(event)
+        if handler is None:
+            return None
+        if event == "message" and self.async_handlers:
+            return self.backend.spawn(self._run_handler, handler, args)
+        return self._run_handler(handler, args)
+
+    def _run_handler(self, handler: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+        try:
+            return handler(*args)
+        except Exception:
+            self.logger.exception("Engine.IO handler failed")
+            return None
+
+    # --- WSGI entry point ------------------------------------------------------------------------
+    def handle_request(self, environ: dict[str, Any], start_response: http.StartResponse) -> Any:
+        """Serve one Engine.IO HTTP request (polling GET/POST, or a WebSocket upgrade)."""
+        if not self.cors.allows(environ):
+            self.logger.info("refused origin %r", environ.get("HTTP_ORIGIN"))
+            return http.error(start_response, 400, "Not an accepted origin", 4)
+        cors = self.cors.headers(environ)
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method == "OPTIONS":
+            return http.respond(start_response, 200, b"", cors)
+        q = http.query(environ)
+        if q.get("EIO") != "4":
+            return http.error(start_response, 400, "Unsupported protocol version", 5, cors)
+        transport = q.get("transport")
+        if transport not in self.transports:
+            return http.error(start_response, 400, "Transport unknown", 0, cors)
+        sid = q.get("sid")
+        if sid is None:
+            if method != "GET":
+                return http.error(start_response, 400, "Bad handshake method", 2, cors)
+            if transport == "websocket":
+                return self._open_websocket(environ, start_response, cors)
+            return self._open_polling(environ, start_response, cors)
+        sock = self.sockets.get(sid)
+        if sock is None:
+            return http.error(start_response, 400, "Session ID unknown", 1, cors)
+        if transport == "websocket":
+            return self._upgrade(sock, environ, start_response, cors)
+        if method == "GET":
+            return self._poll(sock, start_response, cors)
+        if method == "POST":
+            return self._post(sock, environ, start_response, cors)
+        return http.error(start_response, 400, "Bad request", 3, cors)
+
+    def _new_socket(self, environ: dict[str, Any], transport: Transport) -> EngineSocket | None:
+        upgrades = ("websocket",) if self.allow_upgrades and "websocket" in self.transports else ()
+        session = EngineSession(
+            self.generate_id(),
+            transport=transport,
+            now=self.backend.monotonic(),
+            ping_interval=self.ping_interval,
+            ping_timeout=self.ping_timeout,
+            max_payload=self.max_http_buffer_size,
+            upgrades=upgrades,
+            max_payload_packets=self.max_payload_packets,
+        )
+        sock = EngineSocket(self, session, environ)
+        self.sockets[sock.sid] = sock
+        if self._trigger("connect", sock.sid, environ) is False:
+            del self.sockets[sock.sid]
+            return None
+        return sock
+
+    def _cookie_headers(self, sid: str) -> list[tuple[str, str]]:
+        if not self.cookie:
+            return []
+        attrs = {"name": self.cookie} if isinstance(self.cookie, str) else dict(self.cookie)
+        name = attrs.pop("name", "io")
+        attrs.setdefault("path", "/")
+        attrs.setdefault("SameSite", "Lax")
+        parts = [f"{name}={sid}"] + [
+            k if v is True else f"{k}={v}" for k, v in attrs.items() if v not in (None, False)
+        ]
+        return [("Set-Cookie", "; ".join(parts))]
+
+    def _open_polling(self, environ: dict[str, Any], start_response: Any, cors: list[Any]) -> Any:
+        sock = self._new_socket(environ, Transport.POLLING)
+        if sock is None:
+            return http.error(start_response, 401, "Unauthorized", 4, cors)
+        sock.schedule()
+        headers = cors + self._cookie_headers(sock.sid)
+        return http.respond(start_response, 200, sock.session.open_packet(), headers)
+
+    def _open_websocket(self, environ: dict[str, Any], start_response: Any, cors: list[Any]) -> Any:
+        if not is_websocket_request(environ):
+            return http.error(start_response, 400, "Bad request", 3, cors)
+        sock = self._new_socket(environ, Transport.WEBSOCKET)
+        if sock is None:
+            return http.error(start_response, 401, "Unauthorized", 4, cors)
+        ws = WebSocketConnection.accept(
+            environ, start_response, max_size=self.max_http_buffer_size, lock=sock.lock
+        )
+        if ws is None:
+            with sock.lock:
+                events = sock.session.transport_closed(error=True)
+            self.dispatch(sock, events)
+            return http.error(start_response, 400, "Bad request", 3, cors)
+        with sock.lock:
+            ws.send(sock.session.open_packet())
+            sock.ws = ws
+            sock.flush()
+            sock.schedule()
+        self._read_websocket(sock, ws, probing=False)
+        return []
+
+    def _upgrade(self, sock: EngineSocket, environ: dict[str, Any], start_response: Any,
+                 cors: list[Any]) -> Any:
+        if not is_websocket_request(environ):
+            return http.error(start_response, 400, "Bad request", 3, cors)
+        with sock.lock:
+            attached = sock.session.attach_probe()
+        if not attached:
+            return http.error(start_response, 400, "Bad request", 3, cors)
+        ws = WebSocketConnection.accept(
+            environ, start_response, max_size=self.max_http_buffer_size, lock=sock.lock
+        )
+        if ws is None:
+            with sock.lock:
+                sock.session.detach_probe()
+            return http.error(start_response, 400, "Bad request", 3, cors)
+        self._read_websocket(sock, ws, probing=True)
+        return []
+
+    def _read_websocket(self, sock: EngineSocket, ws: WebSocketConnection, probing: bool) -> None:
+        session = sock.session
+        while True:
+            message = ws.receive()
+            if message is None:
+                break
+            now = self.backend.monotonic()
+            with sock.lock:
+                if probing:
+                    try:
+                        events = session.receive_probe_message(message, now)
+                    except ProtocolError as exc:
+                        self.logger.info("%s: upgrade probe failed: %s", sock.sid, exc)
+                        break
+                    ws.send_many(list(session.take_probe_frames()))
+                    if session.transport is Transport.WEBSOCKET:
+                        probing = False
+                        sock.ws = ws
+                else:
+                    events = session.receive_websocket_message(message, now)
+                sock.flush()
+                sock.schedule()
+            self.dispatch(sock, events)
+            if session.closed:
+                break
+        with sock.lock:
+            if probing:
+                session.detach_probe()
+                events = []
+            else:
+                events = session.transport_closed()
+        ws.close()
+        self.dispatch(sock, events)
+
+    def _poll(self, sock: EngineSocket, start_response: Any, cors: list[Any]) -> Any:
+        session = sock.session
+        with sock.lock:
+            try:
+                session.begin_poll()
+            except RequestRejected as exc:
+                sock.flush()
+                events = exc.events
+            else:
+                events = None
+        if events is not None:
+            self.dispatch(sock, events)
+            return http.error(start_response, 400, "Bad request", 3, cors)
+        wait = self.ping_interval + self.ping_timeout
+        while True:
+            with sock.lock:
+                sock.wake.clear()
+                payload = session.end_poll()
+            if payload is not None:
+                return http.respond(start_response, 200, payload, cors)
+            sock.wake.wait(wait)
+
+    def _post(self, sock: EngineSocket, environ: dict[str, Any], start_response: Any,
+              cors: list[Any]) -> Any:
+        body = http.read_body(environ, self.max_http_buffer_size)
+        if body is None:
+            return http.error(start_response, 413, "Payload too large", 3, cors)
+        session = sock.session
+        with sock.lock:
+            try:
+                events = session.receive_poll_body(body, self.backend.monotonic())
+                status = 200
+            except RequestRejected as exc:
+                events, status = exc.events, 400
+            sock.flush()
+            sock.schedule()
+        self.dispatch(sock, events)
+        if status != 200:
+            return http.error(start_response, 400, "Bad request", 3, cors)
+        return http.respond(start_response, 200, b"ok", cors)

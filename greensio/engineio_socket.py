@@ -1,0 +1,73 @@
+"""The greenlet-side driver of one Engine.IO session: moves bytes, wakes waiters, runs timers.
+
+All protocol decisions are the core's (``greensio.protocol.engineio_session``); this class holds the
+session's lock, the event a pending GET waits on and the WebSocket (once there is one).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from greensio.protocol.engineio_session import EngineSession, Event, Transport
+
+if TYPE_CHECKING:
+    from greensio.engineio_server import EngineIOServer
+    from greensio.transports.websocket import WebSocketConnection
+
+
+class EngineSocket:
+    """One Engine.IO connection as the front-end sees it."""
+
+    def __init__(self, server: EngineIOServer, session: EngineSession, environ: dict[str, Any]):
+        self.server = server
+        self.session = session
+        self.sid = session.sid
+        self.environ = environ
+        self.lock = server.backend.lock()
+        self.wake = server.backend.event()
+        self.ws: WebSocketConnection | None = None
+        self._timer_at: float | None = None
+
+    # --- output ----------------------------------------------------------------------------------
+    def send_messages(self, messages: list[str | bytes]) -> None:
+        """Queue messages as one unit and push them out (write, or wake the pending GET)."""
+        with self.lock:
+            self.session.send_messages(messages)
+            self.flush()
+
+    def flush(self) -> None:
+        """Deliver what the core has queued. Call with ``lock`` held."""
+        session = self.session
+        if session.transport is Transport.WEBSOCKET:
+            if self.ws is not None:
+                frames = session.take_websocket_frames()
+                if frames:
+                    self.ws.send_many(frames)
+        elif session.has_output() or session.closed:
+            self.wake.set()
+
+    def close(self) -> None:
+        """Close from the server side: CLOSE packet, then the transport."""
+        with self.lock:
+            events = self.session.close()
+            self.flush()
+        self.server.dispatch(self, events)
+
+    # --- timers ----------------------------------------------------------------------------------
+    def schedule(self) -> None:
+        """Ask the timer loop to call back at the core's next deadline (if it moved earlier)."""
+        deadline = self.session.next_deadline()
+        if deadline is not None and (self._timer_at is None or deadline < self._timer_at):
+            self._timer_at = deadline
+            self.server.timers.call_at(deadline, self._on_timer, deadline)
+
+    def _on_timer(self, when: float) -> None:
+        if when != self._timer_at:
+            return  # a stale entry: an earlier deadline was scheduled since
+        self._timer_at = None
+        with self.lock:
+            events: list[Event] = self.session.handle_timer(self.server.backend.monotonic())
+            self.flush()
+            self.schedule()
+        if events:
+            self.server.backend.spawn(self.server.dispatch, self, events)

@@ -1,0 +1,62 @@
+"""Events the protocol core hands to its caller: frozen, slotted nouns with no behaviour."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+# --- Engine.IO -----------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class MessageReceived:
+    """An Engine.IO MESSAGE arrived; ``data`` is str for text, bytes for binary."""
+
+    data: str | bytes
+
+
+@dataclass(frozen=True, slots=True)
+class TransportUpgraded:
+    """The session moved from long-polling to its WebSocket (the client sent UPGRADE)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionClosed:
+    """The Engine.IO session ended; ``reason`` is a ``CloseReason`` value."""
+
+    reason: str
+
+
+# --- Socket.IO -----------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class NamespaceConnectRequested:
+    """The client sent CONNECT for ``namespace``; ``auth`` is None when it sent no payload."""
+
+    namespace: str
+    auth: Any
+
+
+@dataclass(frozen=True, slots=True)
+class EventReceived:
+    """An EVENT (or BINARY_EVENT, reassembled); ``ack_id`` is None when no ack was asked."""
+
+    namespace: str
+    event: str
+    args: list[Any]
+    ack_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class AckReceived:
+    """An ACK (or BINARY_ACK) for an ack id this side handed out."""
+
+    namespace: str
+    ack_id: int
+    args: list[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class NamespaceDisconnected:
+    """The namespace connection ended: the client sent DISCONNECT, or the server closed it."""
+
+    namespace: str
+    reason: str

@@ -1,0 +1,259 @@
+"""Socket.IO v5 packets, their text encoding and binary attachments (socket.io-protocol).
+
+Text form: ``<type>[<attachments>-][<namespace>,][<ack id>][<JSON>]``. A packet whose data holds
+bytes travels as BINARY_EVENT/BINARY_ACK: each bytes value is replaced by
+``{"_placeholder":true,"num":N}`` and sent after the text as its own binary message.
+"""
+
+from __future__ import annotations
+
+import enum
+import json as stdlib_json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from greensio.exceptions import MessageTooLarge, ProtocolError
+
+
+class PacketType(enum.IntEnum):
+    CONNECT = 0
+    DISCONNECT = 1
+    EVENT = 2
+    ACK = 3
+    CONNECT_ERROR = 4
+    BINARY_EVENT = 5
+    BINARY_ACK = 6
+
+
+_BINARY_OF = {PacketType.EVENT: PacketType.BINARY_EVENT, PacketType.ACK: PacketType.BINARY_ACK}
+_PLAIN_OF = {PacketType.BINARY_EVENT: PacketType.EVENT, PacketType.BINARY_ACK: PacketType.ACK}
+
+#: Event names an application must never receive from a peer (socket.io-protocol, "EVENT"; the
+#: JavaScript implementations reserve the same names).
+RESERVED_EVENTS = frozenset(
+    {"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}
+)
+
+_MAX_ID_DIGITS = 16
+_BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+@dataclass(frozen=True, slots=True)
+class Packet:
+    """One Socket.IO packet; binary packets carry their data with bytes already in place."""
+
+    type: PacketType
+    namespace: str = "/"
+    data: Any = None
+    ack_id: int | None = None
+
+
+class Codec:
+    """Encodes and parses packets with a pluggable ``json`` module and the safety limits.
+
+    Args:
+        json: a module (or object) with ``dumps``/``loads``; stdlib json by default. ``dumps`` may
+            return str or bytes (orjson).
+        max_attachments: most binary attachments one packet may announce (Node's default: 10).
+        max_depth: deepest JSON nesting accepted from the peer.
+        max_int_digits: longest integer literal accepted from the peer (stdlib json only).
+    """
+
+    def __init__(
+        self,
+        json: Any = None,
+        *,
+        max_attachments: int = 10,
+        max_depth: int = 32,
+        max_int_digits: int = 64,
+    ) -> None:
+        self.max_attachments = max_attachments
+        self.max_depth = max_depth
+        self.max_int_digits = max_int_digits
+        if json is None or json is stdlib_json:
+            encoder = stdlib_json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+            decoder = stdlib_json.JSONDecoder(parse_int=self._parse_int)
+            self._dumps: Any = encoder.encode
+            self._loads: Any = decoder.decode
+        else:
+            self._dumps = json.dumps
+            self._loads = json.loads
+
+    # --- encoding --------------------------------------------------------------------------------
+    def dumps(self, data: Any) -> str:
+        text = self._dumps(data)
+        return text.decode("utf-8") if isinstance(text, bytes) else text
+
+    def encode(self, packet: Packet) -> list[str | bytes]:
+        """Encode to the Engine.IO messages to send in order: the text, then any attachments."""
+        kind = packet.type
+        head = str(int(kind))
+        if packet.namespace != "/":
+            head += packet.namespace + ","
+        if packet.ack_id is not None:
+            head += str(packet.ack_id)
+        if packet.data is None:
+            return [head]
+        try:
+            return [head + self.dumps(packet.data)]
+        except TypeError:
+            # bytes are not JSON: take the binary path (cheaper than scanning every payload).
+            attachments: list[bytes] = []
+            data = _deconstruct(packet.data, attachments)
+            if not attachments or kind not in _BINARY_OF:
+                raise
+            head = f"{int(_BINARY_OF[kind])}{len(attachments)}-" + head[1:]
+            return [head + self.dumps(data), *attachments]
+
+    # --- decoding --------------------------------------------------------------------------------
+    def _parse_int(self, text: str) -> int:
+        if len(text) > self.max_int_digits:
+            raise ProtocolError("integer literal too long")
+        return int(text)
+
+    def loads(self, text: str) -> Any:
+        """Parse JSON from the peer within the nesting and integer limits."""
+        if text.count("[") + text.count("{") > self.max_depth:
+            depth = deepest = 0
+            for match in _BRACKETS.finditer(text):
+                token = match.group()
+                if token in "[{":
+                    depth += 1
+                    if depth > deepest:
+                        deepest = depth
+                elif token in "]}":
+                    depth -= 1
+            if deepest > self.max_depth:
+                raise ProtocolError("JSON nested too deeply")
+        try:
+            return self._loads(text)
+        except ProtocolError:
+            raise
+        except (ValueError, RecursionError, TypeError) as exc:
+            raise ProtocolError(f"bad JSON in packet: {exc}") from None
+
+    def decode_text(self, text: str) -> tuple[Packet, int]:
+        """Parse a text packet; returns it and how many binary attachments must follow.
+
+        Raises ProtocolError on anything the spec does not allow.
+        """
+        if not text or not "0" <= text[0] <= "6":
+            raise ProtocolError(f"unknown Socket.IO packet type in {text[:20]!r}")
+        kind = PacketType(ord(text[0]) - 48)
+        pos = 1
+        attachments = 0
+        if kind in _PLAIN_OF:
+            dash = text.find("-", pos, pos + 8)
+            count = text[pos:dash]
+            if dash < 0 or not count.isdigit():
+                raise ProtocolError("binary packet without an attachment count")
+            attachments = int(count)
+            if attachments > self.max_attachments:
+                raise MessageTooLarge(f"packet announces {attachments} binary attachments")
+            pos = dash + 1
+        namespace = "/"
+        if text.startswith("/", pos):
+            comma = text.find(",", pos)
+            end = len(text) if comma < 0 else comma
+            namespace = text[pos:end]
+            pos = end + 1
+        ack_id = None
+        start = pos
+        while pos < len(text) and "0" <= text[pos] <= "9":
+            pos += 1
+        if pos > start:
+            if pos - start > _MAX_ID_DIGITS:
+                raise ProtocolError("ack id too long")
+            ack_id = int(text[start:pos])
+        data = self.loads(text[pos:]) if pos < len(text) else None
+        packet = Packet(kind, namespace, data, ack_id)
+        _validate(packet)
+        return packet, attachments
+
+
+def _validate(packet: Packet) -> None:
+    kind, data = packet.type, packet.data
+    if kind is PacketType.CONNECT:
+        ok = data is None or isinstance(data, dict)
+    elif kind is PacketType.DISCONNECT:
+        ok = data is None
+    elif kind in (PacketType.EVENT, PacketType.BINARY_EVENT):
+        ok = isinstance(data, list) and bool(data) and isinstance(data[0], str)
+        if ok and data[0] in RESERVED_EVENTS:
+            raise ProtocolError(f"reserved event name {data[0]!r}")
+    elif kind in (PacketType.ACK, PacketType.BINARY_ACK):
+        ok = isinstance(data, list) and packet.ack_id is not None
+    else:  # CONNECT_ERROR
+        ok = isinstance(data, (dict, str))
+    if not ok:
+        raise ProtocolError(f"invalid payload for {kind.name}")
+
+
+def _deconstruct(data: Any, attachments: list[bytes]) -> Any:
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        attachments.append(bytes(data))
+        return {"_placeholder": True, "num": len(attachments) - 1}
+    if isinstance(data, (list, tuple)):
+        return [_deconstruct(item, attachments) for item in data]
+    if isinstance(data, dict):
+        return {key: _deconstruct(value, attachments) for key, value in data.items()}
+    return data
+
+
+def reconstruct(data: Any, attachments: list[bytes]) -> Any:
+    """Put attachments back where their placeholders stand; every one must be used once."""
+    used: set[int] = set()
+    result = _reconstruct(data, attachments, used)
+    if len(used) != len(attachments):
+        raise ProtocolError("binary attachment without a placeholder")
+    return result
+
+
+def _reconstruct(data: Any, attachments: list[bytes], used: set[int]) -> Any:
+    if isinstance(data, list):
+        return [_reconstruct(item, attachments, used) for item in data]
+    if isinstance(data, dict):
+        if data.get("_placeholder") is True and len(data) == 2:
+            num = data.get("num")
+            if type(num) is not int or not 0 <= num < len(attachments):
+                raise ProtocolError("placeholder points at no attachment")
+            used.add(num)
+            return attachments[num]
+        return {key: _reconstruct(value, attachments, used) for key, value in data.items()}
+    return data
+
+
+class PacketDecoder:
+    """Reassembles packets from Engine.IO messages, waiting for a binary packet's attachments."""
+
+    def __init__(self, codec: Codec) -> None:
+        self.codec = codec
+        self._partial: Packet | None = None
+        self._expected = 0
+        self._attachments: list[bytes] = []
+
+    def receive(self, message: str | bytes) -> Packet | None:
+        """Feed one message; returns a complete packet, or None while attachments are due.
+
+        Raises ProtocolError on bad input (the caller closes the connection).
+        """
+        if isinstance(message, str):
+            if self._partial is not None:
+                raise ProtocolError("text packet while binary attachments were due")
+            packet, expected = self.codec.decode_text(message)
+            if not expected:
+                if packet.type in _PLAIN_OF:
+                    raise ProtocolError("binary packet announced no attachments")
+                return packet
+            self._partial, self._expected, self._attachments = packet, expected, []
+            return None
+        if self._partial is None:
+            raise ProtocolError("binary message without a binary packet")
+        self._attachments.append(message)
+        if len(self._attachments) < self._expected:
+            return None
+        partial, self._partial = self._partial, None
+        data = reconstruct(partial.data, self._attachments)
+        self._attachments = []
+        return Packet(_PLAIN_OF[partial.type], partial.namespace, data, partial.ack_id)

@@ -1,0 +1,60 @@
+"""One timer loop per server: calls ``fn(*args)`` at a time, on the backend.
+
+Every connection's heartbeat and connect deadline goes through here, so an idle connection costs
+a heap entry, not a sleeping greenlet. Entries are never cancelled; a callback that finds its
+deadline stale simply does nothing (see ``EngineSocket._on_timer``).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from greensio.backends.base import Backend
+
+logger = logging.getLogger("greensio.timers")
+
+
+class Timers:
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self._heap: list[tuple[float, int, Callable[..., Any], tuple[Any, ...]]] = []
+        self._counter = itertools.count()
+        self._lock = backend.lock()
+        self._wake = backend.event()
+        self._running = False
+        self._stopped = False
+
+    def call_at(self, when: float, fn: Callable[..., Any], *args: Any) -> None:
+        with self._lock:
+            earliest = self._heap[0][0] if self._heap else None
+            heapq.heappush(self._heap, (when, next(self._counter), fn, args))
+            if not self._running and not self._stopped:
+                self._running = True
+                self.backend.spawn(self._run)
+            elif earliest is None or when < earliest:
+                self._wake.set()
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stopped:
+            now = self.backend.monotonic()
+            due = []
+            with self._lock:
+                while self._heap and self._heap[0][0] <= now:
+                    due.append(heapq.heappop(self._heap))
+                delay = self._heap[0][0] - now if self._heap else 60.0
+                self._wake.clear()
+            for _, _, fn, args in due:
+                try:
+                    fn(*args)
+                except Exception:  # one bad callback must not stop every heartbeat
+                    logger.exception("timer callback failed")
+            if not due:
+                self._wake.wait(delay)

@@ -1,0 +1,1 @@
+"""Transports: moving Engine.IO bytes over HTTP long-polling and over WebSocket."""

@@ -1,0 +1,125 @@
+"""Small HTTP helpers for the WSGI side: query strings, CORS, plain responses."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qsl
+
+Response = list[bytes]
+StartResponse = Callable[..., Any]
+
+_REASONS = {
+    200: "200 OK",
+    400: "400 BAD REQUEST",
+    401: "401 UNAUTHORIZED",
+    403: "403 FORBIDDEN",
+    404: "404 NOT FOUND",
+    413: "413 PAYLOAD TOO LARGE",
+    500: "500 INTERNAL SERVER ERROR",
+}
+
+
+def query(environ: dict[str, Any]) -> dict[str, str]:
+    return dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+
+
+class CorsPolicy:
+    """Which browser origins may talk to the server (DESIGN.md: same-origin unless configured).
+
+    ``allowed`` is None (same origin only), ``'*'`` (any), or an iterable of origins.
+    Requests without an Origin header (non-browser clients) are always allowed.
+    """
+
+    def __init__(self, allowed: str | Iterable[str] | None, credentials: bool = True) -> None:
+        if isinstance(allowed, str) and allowed != "*":
+            allowed = [allowed]
+        self.any = allowed == "*"
+        self.origins = frozenset() if allowed is None or self.any else frozenset(allowed)
+        self.same_origin_only = allowed is None
+        self.credentials = credentials
+
+    def allows(self, environ: dict[str, Any]) -> bool:
+        origin = environ.get("HTTP_ORIGIN")
+        if origin is None or self.any:
+            return True
+        if origin in self.origins:
+            return True
+        if self.same_origin_only or not self.origins:
+            scheme = environ.get("HTTP_X_FORWARDED_PROTO") or environ.get("wsgi.url_scheme", "http")
+            host = environ.get("HTTP_HOST", "")
+            return bool(host) and origin in (f"{scheme}://{host}", f"{_ws_twin(scheme)}://{host}")
+        return False
+
+    def headers(self, environ: dict[str, Any]) -> list[tuple[str, str]]:
+        """Access-Control headers for an allowed request (none when it sent no Origin)."""
+        origin = environ.get("HTTP_ORIGIN")
+        if origin is None:
+            return []
+        result = [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
+        if self.credentials:
+            result.append(("Access-Control-Allow-Credentials", "true"))
+        if environ.get("REQUEST_METHOD") == "OPTIONS":
+            result.append(("Access-Control-Allow-Methods", "OPTIONS, GET, POST"))
+            wanted = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
+            if wanted:
+                result.append(("Access-Control-Allow-Headers", wanted))
+        return result
+
+
+def _ws_twin(scheme: str) -> str:
+    return {"http": "ws", "https": "wss"}.get(scheme, scheme)
+
+
+def respond(
+    start_response: StartResponse,
+    status: int,
+    body: bytes | str = b"",
+    headers: list[tuple[str, str]] | None = None,
+    content_type: str = "text/plain; charset=UTF-8",
+) -> Response:
+    """A complete response in one body chunk (one write, no Nagle stall)."""
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    all_headers = [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+    if headers:
+        all_headers += headers
+    start_response(_REASONS.get(status, f"{status} ERROR"), all_headers)
+    return [body]
+
+
+def error(
+    start_response: StartResponse,
+    status: int,
+    message: str,
+    code: int = 0,
+    headers: list[tuple[str, str]] | None = None,
+) -> Response:
+    """An Engine.IO-style JSON error (``{"code": n, "message": ...}``, as the reference server)."""
+    body = json.dumps({"code": code, "message": message})
+    return respond(start_response, status, body, headers, "application/json")
+
+
+def read_body(environ: dict[str, Any], limit: int) -> bytes | None:
+    """The request body, or None when it is (or turns out to be) longer than ``limit``.
+
+    The declared Content-Length is checked before anything is read; a chunked body is read
+    in bounded steps and abandoned as soon as it passes the limit.
+    """
+    stream = environ["wsgi.input"]
+    length_text = environ.get("CONTENT_LENGTH") or ""
+    if length_text.isdigit():
+        length = int(length_text)
+        if length > limit:
+            return None
+        return stream.read(length) if length else b""
+    chunks, size = [], 0
+    while True:
+        chunk = stream.read(min(65536, limit + 1 - size))
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return None

@@ -1,0 +1,231 @@
+"""WebSocket over a socket taken from the WSGI server, framed by ``websockets``' sans-I/O layer.
+
+The upgrade response goes out through the WSGI server's own ``start_response`` (both gevent's
+pywsgi and gunicorn's workers understand a 101), then this module reads and writes the raw socket.
+``websockets`` was chosen over ``wsproto`` on the figures in ``bench/README.md``: C-accelerated
+unmasking and UTF-8 checks, and a frame-level ``max_size`` that refuses an oversized message from
+its header, before its payload is buffered.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import socket
+from collections.abc import Callable
+from typing import Any
+
+from websockets.datastructures import Headers
+from websockets.exceptions import InvalidHandshake
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Request
+from websockets.protocol import State
+from websockets.server import ServerProtocol
+
+logger = logging.getLogger("greensio.websocket")
+
+#: Socket errors that mean "the peer went away": logged at debug, never as errors.
+HANGUP_ERRNOS = frozenset({errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN, errno.ESHUTDOWN, errno.EBADF})
+_READ_SIZE = 65536
+
+
+def is_websocket_request(environ: dict[str, Any]) -> bool:
+    return environ.get("HTTP_UPGRADE", "").lower() == "websocket"
+
+
+def raw_socket(environ: dict[str, Any]) -> socket.socket | None:
+    """The client socket behind a WSGI request, for the servers greensio can take over from."""
+    for key in ("gunicorn.socket", "gunicorn.sock", "werkzeug.socket"):
+        if key in environ:
+            return environ[key]  # type: ignore[no-any-return]
+    stream = environ.get("wsgi.input")
+    stream = getattr(stream, "rfile", stream)  # gevent pywsgi's Input wraps the rfile
+    raw = getattr(stream, "raw", None)
+    return getattr(raw, "_sock", None)
+
+
+def _request_from_environ(environ: dict[str, Any]) -> Request:
+    headers = Headers()
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            headers[key[5:].replace("_", "-").title()] = value
+    path = environ.get("PATH_INFO", "/")
+    if environ.get("QUERY_STRING"):
+        path += "?" + environ["QUERY_STRING"]
+    return Request(path, headers)
+
+
+class WebSocketConnection:
+    """One server-side WebSocket on a taken-over socket.
+
+    ``receive()`` blocks the calling greenlet for the next message; ``send()`` writes at once.
+    Writers are serialised by ``lock`` (from the backend), which the caller may also hold to
+    write several messages as one unit.
+    """
+
+    def __init__(self, sock: socket.socket, protocol: ServerProtocol, lock: Any,
+                 environ: dict[str, Any] | None = None) -> None:
+        self.sock = sock
+        self.environ = environ or {}
+        self.protocol = protocol
+        self.lock = lock
+        self.closed = False
+        self.max_size = protocol.max_message_size or 1 << 62
+        self._events: list[Any] = []
+        self._fragments: list[bytes] | None = None
+        self._fragment_size = 0
+        self._fragment_opcode = Opcode.CONT
+
+    @classmethod
+    def accept(
+        cls,
+        environ: dict[str, Any],
+        start_response: Callable[..., Any],
+        *,
+        max_size: int,
+        lock: Any,
+    ) -> WebSocketConnection | None:
+        """Complete the opening handshake; None (nothing sent) when it is not a valid upgrade."""
+        sock = raw_socket(environ)
+        if sock is None:
+            return None
+        try:
+            # A throw-away protocol validates the request and builds the 101; it would still
+            # expect to parse an HTTP request, so framing starts on a fresh one in OPEN state.
+            response = ServerProtocol().accept(_request_from_environ(environ))
+        except InvalidHandshake:
+            return None
+        if response.status_code != 101:
+            return None
+        protocol = ServerProtocol(state=State.OPEN, max_size=max_size)
+        headers = [(k, v) for k, v in response.headers.raw_items() if k.lower() != "date"]
+        write = start_response("101 Switching Protocols", headers)
+        write(b"")
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+        return cls(sock, protocol, lock, environ)
+
+    # --- reading ---------------------------------------------------------------------------------
+    def receive(self) -> str | bytes | None:
+        """The next text (str) or binary (bytes) message; None once the connection is closed.
+
+        An oversized or malformed frame closes the connection (code 1009 / 1002) and returns None.
+        """
+        while not self._events:
+            if self.closed:
+                return None
+            try:
+                data = self.sock.recv(_READ_SIZE)
+            except OSError as exc:
+                logger.debug("websocket read failed: %s", exc)
+                data = b""
+            with self.lock:
+                if data:
+                    self.protocol.receive_data(data)
+                else:
+                    self.protocol.receive_eof()
+                self._events = self.protocol.events_received()
+                self._flush()
+                if self.protocol.close_expected() or not data or self.protocol.parser_exc:
+                    if not self._events:
+                        self._shutdown()
+                        return None
+        frame: Frame = self._events.pop(0)
+        opcode = frame.opcode
+        if opcode is Opcode.CONT:
+            if self._fragments is None:
+                return self._fail(1002, "continuation without a message")
+            self._fragments.append(frame.data)
+            self._fragment_size += len(frame.data)
+            if self._fragment_size > self.max_size:
+                return self._fail(1009, "message too big")
+            if not frame.fin:
+                return self.receive()
+            opcode, self._fragment_opcode = self._fragment_opcode, Opcode.CONT
+            data = b"".join(self._fragments)
+            self._fragments = None
+        elif opcode is Opcode.TEXT or opcode is Opcode.BINARY:
+            if self._fragments is not None:
+                return self._fail(1002, "new message inside a fragmented one")
+            if not frame.fin:
+                self._fragments, self._fragment_size = [frame.data], len(frame.data)
+                self._fragment_opcode = opcode
+                return self.receive()
+            data = frame.data
+        else:  # control frames: answered by the framing layer
+            return self.receive()
+        if opcode is Opcode.BINARY:
+            return bytes(data)
+        try:
+            return bytes(data).decode("utf-8")
+        except UnicodeDecodeError:
+            return self._fail(1007, "invalid UTF-8")
+
+    def _fail(self, code: int, reason: str) -> None:
+        logger.debug("closing websocket: %s", reason)
+        self.close(code, reason)
+        return None
+
+    # --- writing ---------------------------------------------------------------------------------
+    def send(self, message: str | bytes) -> bool:
+        """Write one message; False when the connection is gone."""
+        return self.send_many([message])
+
+    def send_many(self, messages: list[str | bytes]) -> bool:
+        """Write messages back to back, in one system call when possible."""
+        with self.lock:
+            if self.closed:
+                return False
+            for message in messages:
+                if isinstance(message, str):
+                    self.protocol.send_text(message.encode("utf-8"))
+                else:
+                    self.protocol.send_binary(message)
+            return self._flush()
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        """Start the closing handshake and shut the socket (idempotent)."""
+        with self.lock:
+            if self.closed:
+                return
+            try:
+                self.protocol.send_close(code, reason)
+            except Exception:  # noqa: BLE001 - already closing: nothing more to say
+                pass
+            self._flush()
+            self._shutdown()
+
+    def _flush(self) -> bool:
+        chunks = self.protocol.data_to_send()
+        if not chunks or self.closed:
+            return not self.closed
+        payload = b"".join(c for c in chunks if c)
+        try:
+            if payload:
+                self.sock.sendall(payload)
+        except OSError as exc:
+            if exc.errno not in HANGUP_ERRNOS:
+                logger.info("websocket write failed: %s", exc)
+            self._shutdown()
+            return False
+        return True
+
+    def _shutdown(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        # gevent's pywsgi reads the next request from this stream unless it is closed; what is
+        # left there is WebSocket data, not HTTP.
+        stream = self.environ.get("wsgi.input")
+        stream = getattr(stream, "rfile", stream)
+        if stream is not None and hasattr(stream, "closed") and hasattr(stream, "close"):
+            try:
+                stream.close()
+            except Exception:  # noqa: BLE001 - best effort on a dead connection
+                pass

@@ -1,0 +1,82 @@
+"""Start and stop test servers as child processes on 127.0.0.1 (stopped by PID only)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: Every test wait is a multiple of this unit; raise GREENSIO_TEST_UNIT on slow machines.
+UNIT = float(os.environ.get("GREENSIO_TEST_UNIT", "1.0"))
+
+
+@dataclass
+class ServerProcess:
+    """A server child process; ``url`` is ``http://127.0.0.1:<port>``."""
+
+    argv: list[str]
+    port: int = 0
+    proc: subprocess.Popen | None = None
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, ready_line: str = "LISTENING", timeout: float = 20 * UNIT) -> ServerProcess:
+        env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+        self.proc = subprocess.Popen(
+            self.argv,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        ready = threading.Event()
+
+        def pump() -> None:
+            assert self.proc is not None and self.proc.stdout is not None
+            for line in self.proc.stdout:
+                self.output.append(line)
+                if line.startswith(ready_line) and not ready.is_set():
+                    parts = line.split()
+                    if len(parts) > 1 and parts[1].isdigit():
+                        self.port = int(parts[1])
+                    ready.set()
+
+        threading.Thread(target=pump, daemon=True).start()
+        if not ready.wait(timeout):
+            self.stop()
+            raise RuntimeError("server did not start:\n" + "".join(self.output))
+        return self
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(5 * UNIT)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5 * UNIT)
+
+    @property
+    def log(self) -> str:
+        return "".join(self.output)
+
+
+def python_server(app: str, impl: str = "greensio", **options: object) -> ServerProcess:
+    """A pywsgi server running ``app`` (``module:factory``) with package ``impl``."""
+    import json
+
+    argv = [sys.executable, "-m", "tests.support.serve", "--impl", impl, "--app", app]
+    for key, value in options.items():
+        argv += ["--option", f"{key}={json.dumps(value)}"]
+    return ServerProcess(argv)
