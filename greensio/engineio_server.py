@@ -262,8 +262,9 @@ class EngineIOServer:
         self._read_websocket(sock, ws, probing=False)
         return []
 
-    def _upgrade(self, sock: EngineSocket, environ: dict[str, Any], start_response: Any,
-                 cors: list[Any]) -> Any:
+    def _upgrade(
+        self, sock: EngineSocket, environ: dict[str, Any], start_response: Any, cors: list[Any]
+    ) -> Any:
         if not is_websocket_request(environ):
             return http.error(start_response, 400, "Bad request", 3, cors)
         with sock.lock:
@@ -319,12 +320,12 @@ class EngineIOServer:
         with sock.lock:
             try:
                 session.begin_poll()
+                rejected = None
             except RequestRejected as exc:
                 sock.flush()
-                events = exc.events
-            else:
-                events = None
-        if events is not None:
+                rejected = exc
+        if rejected is not None:
+            events = rejected.events
             self.dispatch(sock, events)
             return http.error(start_response, 400, "Bad request", 3, cors)
         wait = self.ping_interval + self.ping_timeout
@@ -336,8 +337,9 @@ class EngineIOServer:
                 return http.respond(start_response, 200, payload, cors)
             sock.wake.wait(wait)
 
-    def _post(self, sock: EngineSocket, environ: dict[str, Any], start_response: Any,
-              cors: list[Any]) -> Any:
+    def _post(
+        self, sock: EngineSocket, environ: dict[str, Any], start_response: Any, cors: list[Any]
+    ) -> Any:
         body = http.read_body(environ, self.max_http_buffer_size)
         if body is None:
             return http.error(start_response, 413, "Payload too large", 3, cors)

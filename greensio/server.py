@@ -134,7 +134,7 @@ class Server:
 
         return register
 
-    # --- sending ---------------------------------------------------------------------------------
+    # --- sending ----------------------------------------------------------------------------------
     def emit(
         self,
         event: str,
@@ -154,15 +154,36 @@ class Server:
             raise exceptions.UsageError("event names are strings")
         namespace = namespace or "/"
         self.manager.emit(
-            event, _args_of(data), namespace, room=to if to is not None else room,
-            skip_sid=skip_sid, callback=callback, **kwargs,
+            event,
+            _args_of(data),
+            namespace,
+            room=to if to is not None else room,
+            skip_sid=skip_sid,
+            callback=callback,
+            **kwargs,
         )
 
-    def send(self, data: Any, to: Any = None, room: Any = None, skip_sid: Any = None,
-             namespace: str | None = None, callback: Handler | None = None, **kwargs: Any) -> None:
+    def send(
+        self,
+        data: Any,
+        to: Any = None,
+        room: Any = None,
+        skip_sid: Any = None,
+        namespace: str | None = None,
+        callback: Handler | None = None,
+        **kwargs: Any,
+    ) -> None:
         """Emit the ``message`` event."""
-        self.emit("message", data, to=to, room=room, skip_sid=skip_sid, namespace=namespace,
-                  callback=callback, **kwargs)
+        self.emit(
+            "message",
+            data,
+            to=to,
+            room=room,
+            skip_sid=skip_sid,
+            namespace=namespace,
+            callback=callback,
+            **kwargs,
+        )
 
     def send_encoded(self, eio_sid: str, namespace: str, messages: list[str | bytes]) -> None:
         """Deliver an already-encoded packet to one connection (used by managers)."""
@@ -174,20 +195,25 @@ class Server:
             if out:
                 self.eio.send_messages(eio_sid, out)
 
-    def send_event_with_ack(self, eio_sid: str, namespace: str, sid: str, event: str,
-                            args: list[Any], callback: Handler) -> None:
+    def send_event_with_ack(
+        self, eio_sid: str, namespace: str, sid: str, event: str, args: list[Any], callback: Handler
+    ) -> None:
         conn = self.clients.get(eio_sid)
         if conn is None:
             return
         with conn.lock:
             ack_id = conn.session.next_ack_id()
             conn.acks[ack_id] = callback
-            messages = self.codec.encode(Packet(PacketType.EVENT, namespace, [event, *args], ack_id))
+            messages = self.codec.encode(
+                Packet(PacketType.EVENT, namespace, [event, *args], ack_id)
+            )
             out = conn.session.send(namespace, messages)
             if out:
                 self.eio.send_messages(eio_sid, out)
 
-    def disconnect(self, sid: str, namespace: str | None = None, ignore_queue: bool = False) -> None:
+    def disconnect(
+        self, sid: str, namespace: str | None = None, ignore_queue: bool = False
+    ) -> None:
         """Disconnect ``sid`` from ``namespace``: DISCONNECT to the client, then its handler."""
         namespace = namespace or "/"
         eio_sid = self.manager.eio_sid_from_sid(sid, namespace)
@@ -201,7 +227,7 @@ class Server:
         if self.manager.is_connected(sid, namespace):
             self._run_disconnect_handler(sid, namespace, self.reason.SERVER_DISCONNECT)
 
-    # --- utilities ---------------------------------------------------------------------------------
+    # --- utilities --------------------------------------------------------------------------------
     def handle_request(self, environ: dict[str, Any], start_response: Any) -> Any:
         return self.eio.handle_request(environ, start_response)
 
@@ -224,7 +250,7 @@ class Server:
     def shutdown(self) -> None:
         self.eio.shutdown()
 
-    # --- Engine.IO events ----------------------------------------------------------------------------
+    # --- Engine.IO events -------------------------------------------------------------------------
     def _on_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> None:
         now = self.backend.monotonic()
         session = ServerSession(self.codec, now=now, connect_timeout=self.connect_timeout)
@@ -234,7 +260,9 @@ class Server:
     def _check_connect_timeout(self, eio_sid: str) -> None:
         conn = self.clients.get(eio_sid)
         if conn is not None and conn.session.connect_timed_out(self.backend.monotonic()):
-            self.logger.info("%s: no namespace joined in %ss; closing", eio_sid, self.connect_timeout)
+            self.logger.info(
+                "%s: no namespace joined in %ss; closing", eio_sid, self.connect_timeout
+            )
             self.backend.spawn(self.eio.disconnect, eio_sid)
 
     def _on_eio_message(self, eio_sid: str, data: str | bytes) -> None:
@@ -258,9 +286,9 @@ class Server:
             elif isinstance(event, NamespaceConnectRequested):
                 conn.run_in_order(self._handle_connect, conn, event)
             elif isinstance(event, NamespaceDisconnected):
-                sid = self._sid_of(conn, event.namespace)
-                if sid is not None:
-                    conn.run_in_order(self._run_disconnect_handler, sid, event.namespace, event.reason)
+                conn.run_in_order(
+                    self._run_disconnect_handler, event.sid, event.namespace, event.reason
+                )
 
     def _on_eio_disconnect(self, eio_sid: str, reason: str) -> None:
         conn = self.clients.pop(eio_sid, None)
@@ -271,13 +299,7 @@ class Server:
                 conn.run_in_order(self._run_disconnect_handler, sid, namespace, reason)
         conn.acks.clear()
 
-    def _sid_of(self, conn: ClientConnection, namespace: str) -> str | None:
-        for sid, eio_sid in self.manager.registry.participants(namespace, None):
-            if eio_sid == conn.eio_sid:
-                return sid
-        return None
-
-    # --- Socket.IO events (run in the client's order) ---------------------------------------------------
+    # --- Socket.IO events (run in the client's order) ---------------------------------------------
     def _namespace_allowed(self, namespace: str) -> bool:
         if self.namespaces == "*" or namespace in self.handlers:
             return True
@@ -286,7 +308,9 @@ class Server:
     def _handle_connect(self, conn: ClientConnection, event: NamespaceConnectRequested) -> None:
         namespace = event.namespace
         if not self._namespace_allowed(namespace):
-            self._send_raw(conn, conn.session.refuse_connect(namespace, {"message": "Invalid namespace"}))
+            self._send_raw(
+                conn, conn.session.refuse_connect(namespace, {"message": "Invalid namespace"})
+            )
             return
         sid = self.eio.generate_id()
         with conn.lock:
@@ -305,8 +329,9 @@ class Server:
         else:
             self._send_raw(conn, conn.session.refuse_connect(namespace, refusal))
 
-    def _run_connect_handler(self, sid: str, namespace: str, environ: dict[str, Any],
-                             auth: Any) -> dict[str, Any] | None:
+    def _run_connect_handler(
+        self, sid: str, namespace: str, environ: dict[str, Any], auth: Any
+    ) -> dict[str, Any] | None:
         """Run the connect handler; the CONNECT_ERROR payload when it refused, else None."""
         handler = self.handlers.get(namespace, {}).get("connect")
         if handler is None:

@@ -15,8 +15,9 @@ logger = logging.getLogger("greensio.server")
 
 
 class ClientConnection:
-    def __init__(self, eio_sid: str, session: ServerSession, backend: Backend,
-                 environ: dict[str, Any]) -> None:
+    def __init__(
+        self, eio_sid: str, session: ServerSession, backend: Backend, environ: dict[str, Any]
+    ) -> None:
         self.eio_sid = eio_sid
         self.session = session
         self.backend = backend

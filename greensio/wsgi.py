@@ -22,9 +22,13 @@ class WSGIApp:
         socketio_path: where Socket.IO is served ('socket.io').
     """
 
-    def __init__(self, socketio_app: Any, wsgi_app: Callable[..., Any] | None = None,
-                 static_files: dict[str, Any] | None = None,
-                 socketio_path: str = "socket.io") -> None:
+    def __init__(
+        self,
+        socketio_app: Any,
+        wsgi_app: Callable[..., Any] | None = None,
+        static_files: dict[str, Any] | None = None,
+        socketio_path: str = "socket.io",
+    ) -> None:
         self.socketio_app = socketio_app
         self.wsgi_app = wsgi_app
         self.static_files = static_files or {}
@@ -47,7 +51,7 @@ class WSGIApp:
             if path == prefix:
                 return spec
             if prefix.endswith("/") and path.startswith(prefix):
-                rest = path[len(prefix):]
+                rest = path[len(prefix) :]
                 if ".." in rest.split("/"):
                     return None
                 return {**spec, "filename": os.path.join(spec["filename"], rest)}

@@ -1,12 +1,11 @@
 """Concurrency backends; ``get_backend(async_mode)`` picks one ('gevent', 'threading', or None).
 
-With ``async_mode=None`` gevent is chosen when the process is monkey-patched by gevent (as under
-``gunicorn -k gevent``) or gevent is importable, and threads otherwise.
+With ``async_mode=None`` gevent is chosen when the process has imported gevent (as under
+``gunicorn -k gevent`` or after ``gevent.monkey.patch_all()``), and threads otherwise.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 
 from greensio.backends.base import Backend
@@ -16,14 +15,9 @@ ASYNC_MODES = ("gevent", "threading")
 
 
 def _detect() -> str:
-    if "gevent" in sys.modules:
-        from gevent import monkey
-
-        if monkey.is_module_patched("socket"):
-            return "gevent"
-    if importlib.util.find_spec("gevent") is not None and "gevent" in sys.modules:
-        return "gevent"
-    return "threading"
+    # gevent once the application has imported it (gunicorn's gevent worker, a patch_all()
+    # entry point); plain threads otherwise, where gevent primitives would not mix with threads.
+    return "gevent" if "gevent" in sys.modules else "threading"
 
 
 def get_backend(async_mode: str | None = None) -> Backend:
@@ -33,7 +27,9 @@ def get_backend(async_mode: str | None = None) -> Backend:
         try:
             from greensio.backends.gevent import GeventBackend
         except ImportError as exc:
-            raise UsageError("async_mode='gevent' needs gevent: pip install greensio[gevent]") from exc
+            raise UsageError(
+                "async_mode='gevent' needs gevent: pip install greensio[gevent]"
+            ) from exc
         return GeventBackend()
     if mode == "threading":
         from greensio.backends.threading import ThreadingBackend

@@ -10,6 +10,8 @@ import gevent
 import gevent.event
 import gevent.lock
 
+from greensio.backends.base import LockLike
+
 
 class GeventBackend:
     name = "gevent"
@@ -23,7 +25,7 @@ class GeventBackend:
     def event(self) -> gevent.event.Event:
         return gevent.event.Event()
 
-    def lock(self) -> gevent.lock.RLock:
+    def lock(self) -> LockLike:
         return gevent.lock.RLock()
 
     monotonic = staticmethod(time.monotonic)

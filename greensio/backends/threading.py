@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from greensio.backends.base import LockLike
+
 
 class ThreadingBackend:
     name = "threading"
@@ -22,7 +24,7 @@ class ThreadingBackend:
     def event(self) -> threading.Event:
         return threading.Event()
 
-    def lock(self) -> threading.RLock:  # type: ignore[valid-type]
+    def lock(self) -> LockLike:
         return threading.RLock()
 
     monotonic = staticmethod(time.monotonic)

@@ -89,7 +89,9 @@ def decode_payload(body: bytes | str, max_packets: int) -> list[Packet]:
     for part in text.split(SEPARATOR):
         if part[:1] == "b":
             try:
-                packets.append(Packet(PacketType.MESSAGE, base64.b64decode(part[1:], validate=True)))
+                packets.append(
+                    Packet(PacketType.MESSAGE, base64.b64decode(part[1:], validate=True))
+                )
             except (binascii.Error, ValueError):
                 raise ProtocolError("bad base64 in polling payload") from None
         else:

@@ -16,7 +16,8 @@ closes the session: the pending GET is answered with CLOSE and the intruder gets
 
 Upgrade (engine.io-protocol, "Upgrade"): a polling session may attach one probe WebSocket
 (``attach_probe``). The probe sends ``2probe`` and gets ``3probe``; any pending GET is then answered
-with NOOP so the client's poll cycle ends; the client's UPGRADE (``5``) over the probe switches the
+with NOOP (so is every GET until the upgrade) so the client's poll cycle ends; the client's
+UPGRADE (``5``) over the probe switches the
 session to WebSocket for good. From then on polling requests on the session are refused.
 
 Closing: ``close()`` (server), a CLOSE packet (client), a heartbeat timeout, a transport that went
@@ -131,7 +132,7 @@ class EngineSession:
 
     def has_output(self) -> bool:
         """True when a pending GET (or the WebSocket writer) has something to send now."""
-        return bool(self._outbox) or self._answer_poll_with_noop
+        return bool(self._outbox) or self._answer_poll_with_noop or self._probe is _Probe.PROBED
 
     def take_websocket_frames(self) -> list[str | bytes]:
         """Drain the outbox as WebSocket messages; the caller writes them in order."""
@@ -147,7 +148,7 @@ class EngineSession:
         return frames
 
     # --- long-polling ----------------------------------------------------------------------------
-    def begin_poll(self) -> list[Event]:
+    def begin_poll(self) -> None:
         """A GET arrived. Raises RequestRejected when the GET must get a 400.
 
         A GET while another is pending closes the session (the pending one is answered with CLOSE).
@@ -158,7 +159,6 @@ class EngineSession:
             events = self._close(CloseReason.TRANSPORT_ERROR, notify_client=True)
             raise RequestRejected("concurrent GET on one session", events)
         self._poll_pending = True
-        return []
 
     def end_poll(self) -> str | None:
         """Answer the pending GET: the payload to send, or None if nothing is due yet.
@@ -171,7 +171,11 @@ class EngineSession:
         if self._outbox:
             payload = encode_payload(self._outbox)
             self._outbox.clear()
-        elif self._answer_poll_with_noop or self.close_reason is not None:
+        elif (
+            self._answer_poll_with_noop
+            or self._probe is _Probe.PROBED
+            or self.close_reason is not None
+        ):
             payload = _NOOP_PAYLOAD
         else:
             return None
@@ -199,6 +203,8 @@ class EngineSession:
     # --- WebSocket -------------------------------------------------------------------------------
     def receive_websocket_message(self, message: str | bytes, now: float) -> list[Event]:
         """A message arrived on the session's WebSocket. A bad packet closes the session."""
+        if self.close_reason is not None:
+            return []  # a closed session reports nothing after its SessionClosed
         try:
             packet = decode_frame(message)
         except ProtocolError:
@@ -222,13 +228,15 @@ class EngineSession:
 
         Raises ProtocolError when the probe WebSocket must be closed (the session survives).
         """
+        if self.close_reason is not None:
+            self._probe = _Probe.NONE
+            raise ProtocolError("upgrade probe on a closed session")
         packet = decode_frame(message)
         if self._probe is _Probe.ATTACHED and packet == Packet(PacketType.PING, "probe"):
             self._probe = _Probe.PROBED
+            # From now until UPGRADE every poll is answered at once with NOOP, so the client's
+            # poll cycle ends and it can pause polling (spec: "Upgrade"; Node does the same).
             self._probe_outbox.append("3probe")
-            if self._poll_pending:
-                # End the client's current poll so it can pause polling (spec: "Upgrade").
-                self._answer_poll_with_noop = True
             return []
         if self._probe is _Probe.PROBED and packet.type is PacketType.UPGRADE:
             self.transport = Transport.WEBSOCKET

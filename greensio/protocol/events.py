@@ -56,7 +56,8 @@ class AckReceived:
 
 @dataclass(frozen=True, slots=True)
 class NamespaceDisconnected:
-    """The namespace connection ended: the client sent DISCONNECT, or the server closed it."""
+    """The client sent DISCONNECT for ``namespace``, whose Socket.IO sid was ``sid``."""
 
     namespace: str
     reason: str
+    sid: str = ""

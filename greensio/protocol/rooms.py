@@ -42,6 +42,10 @@ class RoomRegistry:
             members.pop(sid, None)
             if not members:
                 del rooms[room]
+                if not rooms:
+                    # Forget the emptied namespace, or one client cycling through namespace names
+                    # (namespaces="*") grows this dict without bound.
+                    del self._rooms[namespace]
         mine = self._rooms_of.get((namespace, sid))
         if mine is not None:
             mine.discard(room)

@@ -36,7 +36,11 @@ RESERVED_EVENTS = frozenset(
 )
 
 _MAX_ID_DIGITS = 16
-_BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+# A string runs to its closing quote or, unterminated, to the end of the text, so every match
+# succeeds where it starts and the scan stays linear. (Requiring the closing quote made each quote
+# inside an unterminated string start a rescan of the rest: quadratic time on a quote followed by
+# many escaped quotes.)
+_BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]', re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +150,8 @@ class Codec:
         if kind in _PLAIN_OF:
             dash = text.find("-", pos, pos + 8)
             count = text[pos:dash]
-            if dash < 0 or not count.isdigit():
+            # ASCII digits only: str.isdigit() also accepts "²", which int() rejects.
+            if dash < 0 or not (count.isascii() and count.isdigit()):
                 raise ProtocolError("binary packet without an attachment count")
             attachments = int(count)
             if attachments > self.max_attachments:

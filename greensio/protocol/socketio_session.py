@@ -70,10 +70,11 @@ class ServerSession:
                 return []
             return [NamespaceConnectRequested(namespace, packet.data)]
         if kind is PacketType.DISCONNECT:
-            if self.sids.pop(namespace, None) is None:
+            sid = self.sids.pop(namespace, None)
+            if sid is None:
                 return []
             self._pending.pop(namespace, None)
-            return [NamespaceDisconnected(namespace, CloseReason.CLIENT_DISCONNECT.value)]
+            return [NamespaceDisconnected(namespace, CloseReason.CLIENT_DISCONNECT.value, sid)]
         raise ProtocolError(f"a client may not send {kind.name}")
 
     # --- namespace connections -------------------------------------------------------------------
@@ -84,9 +85,14 @@ class ServerSession:
         self._connect_deadline = None
 
     def accept_connect(self, namespace: str) -> Messages:
-        """Settle a pending connect: the CONNECT reply, then what was sent meanwhile."""
+        """Settle a pending connect: the CONNECT reply, then what was sent meanwhile.
+
+        Nothing when the client left the namespace (DISCONNECT) while its connect handler ran.
+        """
+        sid = self.sids.get(namespace)
+        if sid is None:
+            return []
         held = self._pending.pop(namespace, [])
-        sid = self.sids[namespace]
         return [*self.codec.encode(Packet(PacketType.CONNECT, namespace, {"sid": sid})), *held]
 
     def refuse_connect(self, namespace: str, error: dict[str, Any]) -> Messages:
@@ -125,7 +131,9 @@ class ServerSession:
 
     def encode_ack(self, namespace: str, ack_id: int, args: list[Any]) -> Messages:
         """The ACK answering the peer's ``ack_id`` (routed like any packet)."""
-        return self.send(namespace, self.codec.encode(Packet(PacketType.ACK, namespace, args, ack_id)))
+        return self.send(
+            namespace, self.codec.encode(Packet(PacketType.ACK, namespace, args, ack_id))
+        )
 
     # --- timers ----------------------------------------------------------------------------------
     def next_deadline(self) -> float | None:

@@ -114,7 +114,8 @@ def read_body(environ: dict[str, Any], limit: int) -> bytes | None:
         if length > limit:
             return None
         return stream.read(length) if length else b""
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while True:
         chunk = stream.read(min(65536, limit + 1 - size))
         if not chunk:

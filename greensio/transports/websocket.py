@@ -9,6 +9,7 @@ its header, before its payload is buffered.
 
 from __future__ import annotations
 
+import collections
 import errno
 import logging
 import socket
@@ -25,7 +26,9 @@ from websockets.server import ServerProtocol
 logger = logging.getLogger("greensio.websocket")
 
 #: Socket errors that mean "the peer went away": logged at debug, never as errors.
-HANGUP_ERRNOS = frozenset({errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN, errno.ESHUTDOWN, errno.EBADF})
+HANGUP_ERRNOS = frozenset(
+    {errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN, errno.ESHUTDOWN, errno.EBADF}
+)
 _READ_SIZE = 65536
 
 
@@ -37,7 +40,7 @@ def raw_socket(environ: dict[str, Any]) -> socket.socket | None:
     """The client socket behind a WSGI request, for the servers greensio can take over from."""
     for key in ("gunicorn.socket", "gunicorn.sock", "werkzeug.socket"):
         if key in environ:
-            return environ[key]  # type: ignore[no-any-return]
+            return environ[key]
     stream = environ.get("wsgi.input")
     stream = getattr(stream, "rfile", stream)  # gevent pywsgi's Input wraps the rfile
     raw = getattr(stream, "raw", None)
@@ -63,16 +66,21 @@ class WebSocketConnection:
     write several messages as one unit.
     """
 
-    def __init__(self, sock: socket.socket, protocol: ServerProtocol, lock: Any,
-                 environ: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        sock: socket.socket,
+        protocol: ServerProtocol,
+        lock: Any,
+        environ: dict[str, Any] | None = None,
+    ) -> None:
         self.sock = sock
         self.environ = environ or {}
         self.protocol = protocol
         self.lock = lock
         self.closed = False
         self.max_size = protocol.max_message_size or 1 << 62
-        self._events: list[Any] = []
-        self._fragments: list[bytes] | None = None
+        self._events: collections.deque[Any] = collections.deque()
+        self._fragments: list[bytes | bytearray | memoryview] | None = None
         self._fragment_size = 0
         self._fragment_opcode = Opcode.CONT
 
@@ -111,8 +119,47 @@ class WebSocketConnection:
     def receive(self) -> str | bytes | None:
         """The next text (str) or binary (bytes) message; None once the connection is closed.
 
-        An oversized or malformed frame closes the connection (code 1009 / 1002) and returns None.
+        An oversized, fragmented-wrong or non-UTF-8 message closes the connection (1009, 1002,
+        1007) and returns None. Control frames are answered by the framing layer.
         """
+        while True:
+            frame = self._next_frame()
+            if frame is None:
+                return None
+            opcode = frame.opcode
+            if opcode is Opcode.TEXT or opcode is Opcode.BINARY:
+                if self._fragments is not None:
+                    self._fail(1002, "new message inside a fragmented one")
+                    return None
+                if not frame.fin:
+                    self._fragments, self._fragment_size = [frame.data], len(frame.data)
+                    self._fragment_opcode = opcode
+                    continue
+                return self._message(opcode, frame.data)
+            if opcode is Opcode.CONT:
+                if self._fragments is None:
+                    self._fail(1002, "continuation without a message")
+                    return None
+                self._fragments.append(frame.data)
+                self._fragment_size += len(frame.data)
+                if self._fragment_size > self.max_size:
+                    self._fail(1009, "message too big")
+                    return None
+                if frame.fin:
+                    data = b"".join(self._fragments)
+                    self._fragments = None
+                    return self._message(self._fragment_opcode, data)
+
+    def _message(self, opcode: Opcode, data: bytes | bytearray | memoryview) -> str | bytes | None:
+        if opcode is Opcode.BINARY:
+            return bytes(data)
+        try:
+            return bytes(data).decode("utf-8")
+        except UnicodeDecodeError:
+            self._fail(1007, "invalid UTF-8")
+            return None
+
+    def _next_frame(self) -> Frame | None:
         while not self._events:
             if self.closed:
                 return None
@@ -126,47 +173,17 @@ class WebSocketConnection:
                     self.protocol.receive_data(data)
                 else:
                     self.protocol.receive_eof()
-                self._events = self.protocol.events_received()
+                self._events.extend(self.protocol.events_received())
                 self._flush()
-                if self.protocol.close_expected() or not data or self.protocol.parser_exc:
-                    if not self._events:
-                        self._shutdown()
-                        return None
-        frame: Frame = self._events.pop(0)
-        opcode = frame.opcode
-        if opcode is Opcode.CONT:
-            if self._fragments is None:
-                return self._fail(1002, "continuation without a message")
-            self._fragments.append(frame.data)
-            self._fragment_size += len(frame.data)
-            if self._fragment_size > self.max_size:
-                return self._fail(1009, "message too big")
-            if not frame.fin:
-                return self.receive()
-            opcode, self._fragment_opcode = self._fragment_opcode, Opcode.CONT
-            data = b"".join(self._fragments)
-            self._fragments = None
-        elif opcode is Opcode.TEXT or opcode is Opcode.BINARY:
-            if self._fragments is not None:
-                return self._fail(1002, "new message inside a fragmented one")
-            if not frame.fin:
-                self._fragments, self._fragment_size = [frame.data], len(frame.data)
-                self._fragment_opcode = opcode
-                return self.receive()
-            data = frame.data
-        else:  # control frames: answered by the framing layer
-            return self.receive()
-        if opcode is Opcode.BINARY:
-            return bytes(data)
-        try:
-            return bytes(data).decode("utf-8")
-        except UnicodeDecodeError:
-            return self._fail(1007, "invalid UTF-8")
+                ended = not data or self.protocol.close_expected() or self.protocol.parser_exc
+                if ended and not self._events:
+                    self._shutdown()
+                    return None
+        return self._events.popleft()
 
     def _fail(self, code: int, reason: str) -> None:
         logger.debug("closing websocket: %s", reason)
         self.close(code, reason)
-        return None
 
     # --- writing ---------------------------------------------------------------------------------
     def send(self, message: str | bytes) -> bool:

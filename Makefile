@@ -1,0 +1,52 @@
+# One entry point for developers and CI (.ci/run calls `make install && make test`).
+
+PYTHON ?= python3
+JS_DIR := tests/interop/js
+# The browser client for the chat example: the official socket.io-client build, from the npm package
+# that the JS interop tests install anyway (its version locked by $(JS_DIR)/package-lock.json).
+CLIENT_JS_SRC := $(JS_DIR)/node_modules/socket.io-client/dist/socket.io.min.js
+CLIENT_JS := examples/flask_chat/static/socket.io.min.js
+DEMO_BIND ?= 127.0.0.1:5000
+
+.PHONY: install install-js client-js test lint format demo bench
+
+install:
+	$(PYTHON) -m pip install -r requirements-dev.txt
+	$(MAKE) install-js
+
+# Node is needed by the JS interop tests and for the demo page's client script; the Python package
+# itself does without it.
+install-js:
+	@if command -v npm >/dev/null 2>&1; then \
+		cd $(JS_DIR) && npm install --no-audit --no-fund; \
+	else \
+		echo "npm not found: skipping the JS client (install Node.js and npm, then: make install-js)"; \
+	fi
+	@$(MAKE) --no-print-directory client-js
+
+client-js:
+	@if [ -f $(CLIENT_JS_SRC) ]; then \
+		mkdir -p $(dir $(CLIENT_JS)) && cp $(CLIENT_JS_SRC) $(CLIENT_JS) && echo "copied $(CLIENT_JS)"; \
+	else \
+		echo "$(CLIENT_JS_SRC) not found: the chat page will have no client (run: make install-js)"; \
+	fi
+
+test:
+	$(PYTHON) -m pytest
+
+lint:
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
+	$(PYTHON) -m mypy greensio
+
+format:
+	$(PYTHON) -m ruff check --fix .
+	$(PYTHON) -m ruff format .
+
+# gunicorn's gevent worker monkey-patches itself; one worker, since the example keeps state in memory.
+demo: client-js
+	$(PYTHON) -m gunicorn -k gevent -w 1 -b $(DEMO_BIND) examples.flask_chat.app:app
+
+# bench/run.py will drive every benchmark; until then, the WebSocket framing comparison.
+bench:
+	$(PYTHON) bench/ws_framing.py

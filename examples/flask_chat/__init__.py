@@ -1,0 +1,1 @@
+"""A small Flask chat served by greensio: see app.py."""

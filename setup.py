@@ -1,0 +1,76 @@
+"""Packaging for greensio.
+
+Tool configuration lives in pyproject.toml; the version in greensio/_version.py.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).resolve().parent
+
+
+def read_version() -> str:
+    # Read, don't import: importing greensio would need its dependencies before they are installed.
+    text = (HERE / "greensio" / "_version.py").read_text(encoding="utf-8")
+    match = re.search(r"""^__version__\s*=\s*["']([^"']+)["']""", text, re.MULTILINE)
+    if match is None:
+        raise RuntimeError("no __version__ in greensio/_version.py")
+    return match.group(1)
+
+
+def read_dev_requirements() -> list[str]:
+    """The ``dev`` extra is requirements-dev.txt, less pip options and the ``-e .`` line."""
+    path = HERE / "requirements-dev.txt"
+    if not path.exists():  # an sdist built without it
+        return []
+    text = path.read_text(encoding="utf-8")
+    lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
+    return [line for line in lines if line and not line.startswith("-")]
+
+
+def read_readme() -> str:
+    path = HERE / "README.md"
+    return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+setup(
+    name="greensio",
+    version=read_version(),
+    description="Socket.IO v5 / Engine.IO v4 for Python over gevent, with python-socketio's API",
+    long_description=read_readme(),
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["greensio", "greensio.*"], exclude=["tests", "tests.*"]),
+    package_data={"greensio": ["py.typed"]},
+    include_package_data=True,
+    zip_safe=False,
+    python_requires=">=3.10",
+    install_requires=[
+        # WebSocket framing: the sans-I/O layer of the websockets package (C-accelerated masking).
+        "websockets>=13",
+    ],
+    extras_require={
+        "gevent": ["gevent>=24"],
+        "eventlet": ["eventlet"],
+        "redis": ["redis>=5"],
+        "msgpack": ["msgpack>=1.0"],
+        "dev": read_dev_requirements(),
+    },
+    classifiers=[
+        "Development Status :: 3 - Alpha",
+        "Framework :: Flask",
+        "Intended Audience :: Developers",
+        "Operating System :: POSIX",
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3 :: Only",
+        "Programming Language :: Python :: 3.10",
+        "Programming Language :: Python :: 3.11",
+        "Programming Language :: Python :: 3.12",
+        "Programming Language :: Python :: 3.13",
+        "Topic :: Internet :: WWW/HTTP :: WSGI :: Middleware",
+        "Typing :: Typed",
+    ],
+)
