@@ -7,6 +7,7 @@ from greensio import exceptions
 from greensio._version import __version__
 from greensio.engineio_server import EngineIOServer
 from greensio.manager import Manager
+from greensio.namespace import Namespace
 from greensio.server import Server
 from greensio.wsgi import Middleware, WSGIApp
 
@@ -14,6 +15,7 @@ __all__ = [
     "EngineIOServer",
     "Manager",
     "Middleware",
+    "Namespace",
     "Server",
     "WSGIApp",
     "__version__",

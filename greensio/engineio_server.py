@@ -19,7 +19,12 @@ from greensio.protocol.engineio_session import EngineSession, Event, RequestReje
 from greensio.protocol.events import MessageReceived, SessionClosed
 from greensio.timers import Timers
 from greensio.transports import http
-from greensio.transports.websocket import WebSocketConnection, is_websocket_request
+from greensio.transports.websocket import (
+    ForeignWebSocket,
+    WebSocketConnection,
+    accept_websocket,
+    is_websocket_request,
+)
 
 default_logger = logging.getLogger("greensio.engineio")
 
@@ -246,7 +251,7 @@ class EngineIOServer:
         sock = self._new_socket(environ, Transport.WEBSOCKET)
         if sock is None:
             return http.error(start_response, 401, "Unauthorized", 4, cors)
-        ws = WebSocketConnection.accept(
+        ws = accept_websocket(
             environ, start_response, max_size=self.max_http_buffer_size, lock=sock.lock
         )
         if ws is None:
@@ -271,7 +276,7 @@ class EngineIOServer:
             attached = sock.session.attach_probe()
         if not attached:
             return http.error(start_response, 400, "Bad request", 3, cors)
-        ws = WebSocketConnection.accept(
+        ws = accept_websocket(
             environ, start_response, max_size=self.max_http_buffer_size, lock=sock.lock
         )
         if ws is None:
@@ -281,7 +286,9 @@ class EngineIOServer:
         self._read_websocket(sock, ws, probing=True)
         return []
 
-    def _read_websocket(self, sock: EngineSocket, ws: WebSocketConnection, probing: bool) -> None:
+    def _read_websocket(
+        self, sock: EngineSocket, ws: WebSocketConnection | ForeignWebSocket, probing: bool
+    ) -> None:
         session = sock.session
         while True:
             message = ws.receive()

@@ -12,7 +12,7 @@ from greensio.protocol.engineio_session import EngineSession, Event, Transport
 
 if TYPE_CHECKING:
     from greensio.engineio_server import EngineIOServer
-    from greensio.transports.websocket import WebSocketConnection
+    from greensio.transports.websocket import ForeignWebSocket, WebSocketConnection
 
 
 class EngineSocket:
@@ -25,7 +25,7 @@ class EngineSocket:
         self.environ = environ
         self.lock = server.backend.lock()
         self.wake = server.backend.event()
-        self.ws: WebSocketConnection | None = None
+        self.ws: WebSocketConnection | ForeignWebSocket | None = None
         self._timer_at: float | None = None
 
     # --- output ----------------------------------------------------------------------------------

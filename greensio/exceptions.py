@@ -52,6 +52,9 @@ class ConnectionRefusedError(ConnectionError, builtins.ConnectionRefusedError): 
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
+        # OSError (a base through the builtin) would read two arguments as (errno, strerror)
+        # and drop a third; keep the application's arguments as given.
+        self.args = args
         if not args:
             self.error_args: dict[str, Any] = {"message": "Connection rejected by server"}
         elif len(args) == 1:
@@ -61,6 +64,9 @@ class ConnectionRefusedError(ConnectionError, builtins.ConnectionRefusedError): 
                 "message": str(args[0]),
                 "data": args[1] if len(args) == 2 else args[1:],
             }
+
+    def __str__(self) -> str:
+        return str(self.error_args["message"])
 
 
 class TimeoutError(GreensioError, builtins.TimeoutError):  # noqa: A001

@@ -6,7 +6,7 @@ Its interface (``connect``, ``disconnect``, ``enter_room``, ``leave_room``, ``cl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from greensio.protocol.rooms import Room, RoomRegistry
@@ -67,6 +67,15 @@ class Manager:
         return self.registry.namespaces()
 
     # --- delivery --------------------------------------------------------------------------------
+    def get_targets(
+        self,
+        namespace: str,
+        room: Room | Iterable[Room] | None,
+        skip_sid: str | Iterable[str] | None = None,
+    ) -> Iterator[tuple[str, str]]:
+        """(sid, eio_sid) of every recipient: ``room`` is a sid, a room, a list, or None (all)."""
+        return self.registry.participants(namespace, _as_list(room), _as_list(skip_sid) or ())
+
     def emit(
         self,
         event: str,
@@ -75,6 +84,7 @@ class Manager:
         room: Room | Iterable[Room] | None = None,
         skip_sid: str | Iterable[str] | None = None,
         callback: Callable[..., Any] | None = None,
+        timeout: float | None = None,
         **_kwargs: Any,
     ) -> None:
         """Send an event to everyone in ``room`` (a sid, a room, a list; None = everyone).
@@ -83,13 +93,11 @@ class Manager:
         """
         assert self.server is not None
         server = self.server
-        rooms = _as_list(room)
-        skip = _as_list(skip_sid) or ()
-        targets = self.registry.participants(namespace, rooms, skip)
+        targets = self.get_targets(namespace, room, skip_sid)
         if callback is None:
             messages = server.codec.encode(Packet(PacketType.EVENT, namespace, [event, *args]))
             for _sid, eio_sid in targets:
                 server.send_encoded(eio_sid, namespace, messages)
             return
-        for sid, eio_sid in targets:
-            server.send_event_with_ack(eio_sid, namespace, sid, event, args, callback)
+        for _sid, eio_sid in targets:
+            server.send_event_with_ack(eio_sid, namespace, event, args, callback, timeout)

@@ -6,13 +6,16 @@ through the protocol core, and calls the application's handlers, one client's ev
 
 from __future__ import annotations
 
-import inspect
+import contextlib
+import functools
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from greensio import exceptions
+from greensio.acks import Waiter
 from greensio.engineio_server import EngineIOServer, make_logger
+from greensio.handlers import Handler, HandlerRegistry, NamespaceHandler, call_flexibly
 from greensio.manager import Manager
 from greensio.protocol.engineio_session import CloseReason
 from greensio.protocol.events import (
@@ -27,8 +30,6 @@ from greensio.server_connection import ClientConnection
 
 default_logger = logging.getLogger("greensio.server")
 
-Handler = Callable[..., Any]
-
 
 class _Reasons:
     """``sio.reason.X``: why a client disconnected (python-socketio's names and values)."""
@@ -40,17 +41,6 @@ class _Reasons:
     TRANSPORT_ERROR = CloseReason.TRANSPORT_ERROR.value
 
 
-def _accepts(fn: Handler, count: int) -> bool:
-    """Whether ``fn`` can be called with ``count`` positional arguments."""
-    try:
-        inspect.signature(fn).bind(*range(count))
-    except TypeError:
-        return False
-    except ValueError:  # no signature (builtins): assume it does
-        return True
-    return True
-
-
 def _args_of(data: Any) -> list[Any]:
     """python-socketio's rule: None is no argument, a tuple is several, anything else one."""
     if data is None:
@@ -60,18 +50,30 @@ def _args_of(data: Any) -> list[Any]:
     return [data]
 
 
+def _ack_value(args: list[Any]) -> Any:
+    """What ``call()`` returns: None, the one value, or a tuple of several."""
+    if not args:
+        return None
+    return args[0] if len(args) == 1 else tuple(args)
+
+
 class Server:
     """A Socket.IO server.
 
     Args:
         client_manager: where membership lives; the in-memory ``Manager`` by default.
         logger: False (errors only), True (INFO) or a ``logging.Logger``.
+        serializer: 'default' (JSON text packets) or 'msgpack'.
         json: a module with ``dumps``/``loads`` for packet data (e.g. orjson).
+        ordered_handlers: True (default) handles one client's events one after another; False
+            runs each event in its own task. (python-socketio's ``async_handlers`` is accepted
+            and ignored: acks a blocked ``call()`` waits for are delivered either way.)
         always_connect: accept CONNECT before running the connect handler.
         namespaces: the namespaces clients may join: a list, ``'*'`` for any; by default the
             ones with handlers.
         connect_timeout: seconds a connection may stay without joining a namespace (45).
         max_attachments: most binary attachments one packet may carry (10, as Node).
+        max_pending_acks: most acks one client may owe the server at once (1000).
         engineio_logger: ``logger`` for the Engine.IO layer.
         **kwargs: Engine.IO options: ``async_mode``, ``ping_interval``, ``ping_timeout``,
             ``max_http_buffer_size``, ``cors_allowed_origins``, ``cors_credentials``, ``cookie``,
@@ -86,11 +88,12 @@ class Server:
         logger: bool | logging.Logger = False,
         serializer: str = "default",
         json: Any = None,
-        async_handlers: bool = True,
+        ordered_handlers: bool = True,
         always_connect: bool = False,
         namespaces: list[str] | str | None = None,
         connect_timeout: float = 45,
         max_attachments: int = 10,
+        max_pending_acks: int = 1000,
         engineio_logger: bool | logging.Logger = False,
         **kwargs: Any,
     ) -> None:
@@ -105,21 +108,33 @@ class Server:
         self.backend = self.eio.backend
         self.logger = make_logger(logger, default_logger)
         self.codec = Codec(json, max_attachments=max_attachments)
+        self.ordered_handlers = ordered_handlers
         self.always_connect = always_connect
         self.namespaces = namespaces
         self.connect_timeout = connect_timeout
-        self.handlers: dict[str, dict[str, Handler]] = {}
+        self.max_pending_acks = max_pending_acks
+        self.registry = HandlerRegistry()
         self.manager = client_manager or Manager()
         self.manager.set_server(self)
         self.clients: dict[str, ClientConnection] = {}
 
-    # --- handler registration ---------------------------------------------------------------------
+    @property
+    def handlers(self) -> dict[str, dict[str, Handler]]:
+        """Function handlers by namespace and event (python-socketio's attribute)."""
+        return self.registry.functions
+
+    # --- handler registration --------------------------------------------------------------------
     def on(self, event: str, handler: Handler | None = None, namespace: str | None = None) -> Any:
-        """Register ``handler`` for ``event`` on ``namespace`` ('/' by default); or decorate."""
+        """Register ``handler`` for ``event`` on ``namespace`` ('/' by default); or decorate.
+
+        ``event`` may be ``'*'`` (catch-all: ``handler(event, sid, *args)``) and ``namespace``
+        may be ``'*'`` (any namespace without handlers of its own: ``handler(namespace, sid,
+        *args)``).
+        """
         namespace = namespace or "/"
 
         def register(fn: Handler) -> Handler:
-            self.handlers.setdefault(namespace, {})[event] = fn
+            self.registry.on(event, fn, namespace)
             return fn
 
         return register(handler) if handler is not None else register
@@ -134,7 +149,14 @@ class Server:
 
         return register
 
-    # --- sending ----------------------------------------------------------------------------------
+    def register_namespace(self, namespace_handler: NamespaceHandler) -> None:
+        """Register a class-based namespace (a ``greensio.Namespace`` instance)."""
+        if not hasattr(namespace_handler, "trigger_event"):
+            raise exceptions.UsageError("not a namespace handler")
+        namespace_handler._set_server(self)  # type: ignore[attr-defined]
+        self.registry.register_namespace(namespace_handler)
+
+    # --- sending ---------------------------------------------------------------------------------
     def emit(
         self,
         event: str,
@@ -144,22 +166,29 @@ class Server:
         skip_sid: str | Iterable[str] | None = None,
         namespace: str | None = None,
         callback: Handler | None = None,
+        timeout: float | None = None,
         **kwargs: Any,
     ) -> None:
         """Emit ``event`` to a sid, a room, a list of them, or everyone (``to`` None).
 
-        ``data`` as a tuple becomes several arguments. ``callback`` receives the client's ack.
+        Args:
+            data: the payload; a tuple becomes several arguments.
+            skip_sid: a sid (or list of sids) not to send to.
+            callback: called as ``callback(*args)`` with each recipient's ack.
+            timeout: with a callback: if no ack comes in ``timeout`` seconds (or the client
+                leaves), ``callback(error)`` is called with a ``greensio.exceptions.TimeoutError``
+                (or ``DisconnectedError``) instead.
         """
         if not isinstance(event, str):
             raise exceptions.UsageError("event names are strings")
-        namespace = namespace or "/"
         self.manager.emit(
             event,
             _args_of(data),
-            namespace,
+            namespace or "/",
             room=to if to is not None else room,
             skip_sid=skip_sid,
             callback=callback,
+            timeout=timeout,
             **kwargs,
         )
 
@@ -185,6 +214,103 @@ class Server:
             **kwargs,
         )
 
+    def call(
+        self,
+        event: str,
+        data: Any = None,
+        to: Any = None,
+        sid: str | None = None,
+        namespace: str | None = None,
+        timeout: float = 60,
+        room: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Emit to one client and block this greenlet until its ack; return the ack's data.
+
+        Returns None, the single value, or a tuple for several. With ``room`` (or ``to`` naming
+        a room or a list), the call goes to every member and returns ``{sid: reply}`` for those
+        that answered within ``timeout``.
+
+        Raises:
+            TimeoutError: no ack within ``timeout`` seconds.
+            DisconnectedError: the client left before answering (raised at once).
+            BadNamespaceError: ``sid`` is not connected to the namespace.
+        """
+        namespace = namespace or "/"
+        target = sid if sid is not None else to
+        if (
+            room is None
+            and isinstance(target, str)
+            and self.manager.is_connected(target, namespace)
+        ):
+            return self._call_one(event, _args_of(data), target, namespace, timeout)
+        if room is None and target is None:
+            raise exceptions.UsageError("call() needs sid=, to= or room=")
+        return self._call_many(
+            event, _args_of(data), room if room is not None else target, namespace, timeout
+        )
+
+    def _call_one(
+        self, event: str, args: list[Any], sid: str, namespace: str, timeout: float
+    ) -> Any:
+        conn = self._connection(sid, namespace)
+        waiter = self._send_with_ack(
+            conn, namespace, event, args, functools.partial(conn.acks.add_waiter, namespace)
+        )
+        return self._wait(conn, waiter, timeout)
+
+    def _call_many(
+        self, event: str, args: list[Any], rooms: Any, namespace: str, timeout: float
+    ) -> dict[str, Any]:
+        waiters: dict[str, tuple[ClientConnection, Waiter]] = {}
+        for member_sid, eio_sid in self.manager.get_targets(namespace, rooms):
+            conn = self.clients.get(eio_sid)
+            if conn is not None:
+                waiter = self._send_with_ack(
+                    conn,
+                    namespace,
+                    event,
+                    args,
+                    functools.partial(conn.acks.add_waiter, namespace),
+                )
+                waiters[member_sid] = (conn, waiter)
+        deadline = self.backend.monotonic() + timeout
+        replies: dict[str, Any] = {}
+        for member_sid, (conn, waiter) in waiters.items():
+            remaining = max(0.0, deadline - self.backend.monotonic())
+            try:
+                replies[member_sid] = self._wait(conn, waiter, remaining)
+            except (exceptions.TimeoutError, exceptions.DisconnectedError):
+                continue
+        return replies
+
+    def _wait(self, conn: ClientConnection, waiter: Waiter, timeout: float) -> Any:
+        if not waiter.event.wait(timeout):
+            conn.acks.discard(waiter.ack_id)
+            waiter.fail(exceptions.TimeoutError(f"no ack within {timeout} s"))
+        if waiter.error is not None:
+            raise waiter.error
+        return _ack_value(waiter.args or [])
+
+    def _send_with_ack(
+        self,
+        conn: ClientConnection,
+        namespace: str,
+        event: str,
+        args: list[Any],
+        register: Callable[[int], Any],
+    ) -> Any:
+        with conn.lock:
+            ack_id = conn.session.next_ack_id()
+            entry = register(ack_id)
+            messages = self.codec.encode(
+                Packet(PacketType.EVENT, namespace, [event, *args], ack_id)
+            )
+            out = conn.session.send(namespace, messages)
+            if out:
+                self.eio.send_messages(conn.eio_sid, out)
+        return entry
+
     def send_encoded(self, eio_sid: str, namespace: str, messages: list[str | bytes]) -> None:
         """Deliver an already-encoded packet to one connection (used by managers)."""
         conn = self.clients.get(eio_sid)
@@ -196,21 +322,71 @@ class Server:
                 self.eio.send_messages(eio_sid, out)
 
     def send_event_with_ack(
-        self, eio_sid: str, namespace: str, sid: str, event: str, args: list[Any], callback: Handler
+        self,
+        eio_sid: str,
+        namespace: str,
+        event: str,
+        args: list[Any],
+        callback: Handler,
+        timeout: float | None = None,
     ) -> None:
+        """Send an event whose ack goes to ``callback`` (used by managers)."""
         conn = self.clients.get(eio_sid)
         if conn is None:
             return
-        with conn.lock:
-            ack_id = conn.session.next_ack_id()
-            conn.acks[ack_id] = callback
-            messages = self.codec.encode(
-                Packet(PacketType.EVENT, namespace, [event, *args], ack_id)
-            )
-            out = conn.session.send(namespace, messages)
-            if out:
-                self.eio.send_messages(eio_sid, out)
 
+        def register(ack_id: int) -> int:
+            conn.acks.add_callback(namespace, ack_id, callback, reports_errors=timeout is not None)
+            if timeout is not None:
+                self.eio.timers.call_at(
+                    self.backend.monotonic() + timeout, conn.acks.expire, ack_id
+                )
+            return ack_id
+
+        self._send_with_ack(conn, namespace, event, args, register)
+
+    # --- rooms and sessions ----------------------------------------------------------------------
+    def enter_room(self, sid: str, room: Any, namespace: str | None = None) -> None:
+        """Put ``sid`` in ``room``."""
+        self.manager.enter_room(sid, namespace or "/", room)
+
+    def leave_room(self, sid: str, room: Any, namespace: str | None = None) -> None:
+        """Take ``sid`` out of ``room``."""
+        self.manager.leave_room(sid, namespace or "/", room)
+
+    def close_room(self, room: Any, namespace: str | None = None) -> None:
+        """Empty ``room``."""
+        self.manager.close_room(room, namespace or "/")
+
+    def rooms(self, sid: str, namespace: str | None = None) -> list[Any]:
+        """The rooms ``sid`` is in, its own room included."""
+        return self.manager.get_rooms(sid, namespace or "/")
+
+    def get_session(self, sid: str, namespace: str | None = None) -> dict[str, Any]:
+        """The application's session dict for ``sid`` (kept until it disconnects)."""
+        namespace = namespace or "/"
+        return self._connection(sid, namespace).user_sessions.setdefault(namespace, {})
+
+    def save_session(self, sid: str, session: dict[str, Any], namespace: str | None = None) -> None:
+        """Replace the session dict for ``sid``."""
+        namespace = namespace or "/"
+        self._connection(sid, namespace).user_sessions[namespace] = session
+
+    @contextlib.contextmanager
+    def session(self, sid: str, namespace: str | None = None) -> Iterator[dict[str, Any]]:
+        """``with sio.session(sid) as session:`` — changes are saved on exit."""
+        session = self.get_session(sid, namespace)
+        yield session
+        self.save_session(sid, session, namespace)
+
+    def _connection(self, sid: str, namespace: str) -> ClientConnection:
+        eio_sid = self.manager.eio_sid_from_sid(sid, namespace)
+        conn = self.clients.get(eio_sid) if eio_sid is not None else None
+        if conn is None:
+            raise exceptions.BadNamespaceError(f"{sid} is not connected to {namespace}")
+        return conn
+
+    # --- connections -----------------------------------------------------------------------------
     def disconnect(
         self, sid: str, namespace: str | None = None, ignore_queue: bool = False
     ) -> None:
@@ -224,37 +400,40 @@ class Server:
             out = conn.session.disconnect(namespace)
             if out:
                 self.eio.send_messages(conn.eio_sid, out)
-        if self.manager.is_connected(sid, namespace):
-            self._run_disconnect_handler(sid, namespace, self.reason.SERVER_DISCONNECT)
+        self._left(conn, sid, namespace, self.reason.SERVER_DISCONNECT)
 
-    # --- utilities --------------------------------------------------------------------------------
     def handle_request(self, environ: dict[str, Any], start_response: Any) -> Any:
+        """The WSGI entry point for Socket.IO requests (``WSGIApp`` calls it)."""
         return self.eio.handle_request(environ, start_response)
 
     def start_background_task(self, target: Handler, *args: Any, **kwargs: Any) -> Any:
+        """Run ``target`` in a greenlet (or thread); returns an object with ``join()``."""
         return self.backend.spawn(target, *args, **kwargs)
 
     def sleep(self, seconds: float = 0) -> None:
+        """Sleep without blocking other greenlets."""
         self.backend.sleep(seconds)
 
     def transport(self, sid: str, namespace: str | None = None) -> str:
-        eio_sid = self.manager.eio_sid_from_sid(sid, namespace or "/")
-        if eio_sid is None:
-            raise exceptions.BadNamespaceError(f"{sid} is not connected to {namespace or '/'}")
-        return self.eio.transport(eio_sid)
+        """'polling' or 'websocket'."""
+        return self.eio.transport(self._connection(sid, namespace or "/").eio_sid)
 
     def get_environ(self, sid: str, namespace: str | None = None) -> dict[str, Any] | None:
+        """The WSGI environ of the request that opened ``sid``'s connection."""
         eio_sid = self.manager.eio_sid_from_sid(sid, namespace or "/")
         return self.eio.get_environ(eio_sid) if eio_sid else None
 
     def shutdown(self) -> None:
+        """Disconnect every client and stop the timers."""
         self.eio.shutdown()
 
-    # --- Engine.IO events -------------------------------------------------------------------------
+    # --- Engine.IO events ------------------------------------------------------------------------
     def _on_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> None:
         now = self.backend.monotonic()
         session = ServerSession(self.codec, now=now, connect_timeout=self.connect_timeout)
-        self.clients[eio_sid] = ClientConnection(eio_sid, session, self.backend, environ)
+        self.clients[eio_sid] = ClientConnection(
+            eio_sid, session, self.backend, environ, self.max_pending_acks
+        )
         self.eio.timers.call_at(now + self.connect_timeout, self._check_connect_timeout, eio_sid)
 
     def _check_connect_timeout(self, eio_sid: str) -> None:
@@ -278,69 +457,71 @@ class Server:
             return
         for event in events:
             if isinstance(event, EventReceived):
-                conn.run_in_order(self._handle_event, conn, event)
+                if self.ordered_handlers:
+                    conn.run_in_order(self._handle_event, conn, event)
+                else:
+                    conn.run_now(self._handle_event, conn, event)
             elif isinstance(event, AckReceived):
-                callback = conn.acks.pop(event.ack_id, None)
-                if callback is not None:
-                    self.backend.spawn(callback, *event.args)
+                conn.acks.resolve(event.ack_id, event.args)
             elif isinstance(event, NamespaceConnectRequested):
                 conn.run_in_order(self._handle_connect, conn, event)
             elif isinstance(event, NamespaceDisconnected):
-                conn.run_in_order(
-                    self._run_disconnect_handler, event.sid, event.namespace, event.reason
-                )
+                conn.acks.fail_namespace(event.namespace)
+                conn.run_in_order(self._left, conn, event.sid, event.namespace, event.reason)
 
     def _on_eio_disconnect(self, eio_sid: str, reason: str) -> None:
         conn = self.clients.pop(eio_sid, None)
         if conn is None:
             return
+        conn.acks.fail_namespace(None)
         for namespace, sid in list(conn.session.sids.items()):
             if conn.session.is_connected(namespace):
-                conn.run_in_order(self._run_disconnect_handler, sid, namespace, reason)
-        conn.acks.clear()
+                conn.run_in_order(self._left, conn, sid, namespace, reason)
 
-    # --- Socket.IO events (run in the client's order) ---------------------------------------------
+    # --- Socket.IO events (run in the client's order) --------------------------------------------
     def _namespace_allowed(self, namespace: str) -> bool:
-        if self.namespaces == "*" or namespace in self.handlers:
+        if self.namespaces == "*" or self.registry.has_namespace(namespace):
+            return True
+        if self.registry.accepts_any_namespace():
             return True
         return isinstance(self.namespaces, (list, tuple, set)) and namespace in self.namespaces
 
     def _handle_connect(self, conn: ClientConnection, event: NamespaceConnectRequested) -> None:
         namespace = event.namespace
+        session = conn.session
         if not self._namespace_allowed(namespace):
             self._send_raw(
-                conn, conn.session.refuse_connect(namespace, {"message": "Invalid namespace"})
+                conn, session.refuse_connect(namespace, {"message": "Invalid namespace"})
             )
             return
         sid = self.eio.generate_id()
         with conn.lock:
-            conn.session.begin_connect(namespace, sid)
+            session.begin_connect(namespace, sid)
         self.manager.connect(conn.eio_sid, namespace, sid)
         if self.always_connect:
-            self._send_raw(conn, conn.session.accept_connect(namespace))
+            self._send_raw(conn, session.accept_connect(namespace))
         refusal = self._run_connect_handler(sid, namespace, conn.environ, event.auth)
         if refusal is None:
             if not self.always_connect:
-                self._send_raw(conn, conn.session.accept_connect(namespace))
+                self._send_raw(conn, session.accept_connect(namespace))
             return
         self.manager.disconnect(sid, namespace)
+        conn.user_sessions.pop(namespace, None)
         if self.always_connect:
-            self._send_raw(conn, conn.session.disconnect(namespace))
+            self._send_raw(conn, session.disconnect(namespace))
         else:
-            self._send_raw(conn, conn.session.refuse_connect(namespace, refusal))
+            self._send_raw(conn, session.refuse_connect(namespace, refusal))
 
     def _run_connect_handler(
         self, sid: str, namespace: str, environ: dict[str, Any], auth: Any
     ) -> dict[str, Any] | None:
         """Run the connect handler; the CONNECT_ERROR payload when it refused, else None."""
-        handler = self.handlers.get(namespace, {}).get("connect")
-        if handler is None:
+        found = self.registry.find("connect", namespace)
+        if found is None:
             return None
+        handler, prefix = found
         try:
-            if _accepts(handler, 3):
-                result = handler(sid, environ, auth)
-            else:
-                result = handler(sid, environ)
+            result = call_flexibly(handler, *prefix, sid, environ, auth)
         except exceptions.ConnectionRefusedError as exc:
             return exc.error_args
         except Exception:
@@ -352,38 +533,36 @@ class Server:
 
     def _handle_event(self, conn: ClientConnection, event: EventReceived) -> None:
         namespace = event.namespace
-        sid = conn.session.sids.get(namespace)
-        if sid is None or not conn.session.is_connected(namespace):
+        if not conn.session.is_connected(namespace):
             return
-        handlers = self.handlers.get(namespace, {})
-        handler = handlers.get(event.event)
-        if handler is not None:
-            result = handler(sid, *event.args)
-        elif "*" in handlers:
-            result = handlers["*"](event.event, sid, *event.args)
-        else:
+        sid = conn.session.sids[namespace]
+        found = self.registry.find(event.event, namespace)
+        if found is None:
             self.logger.info("%s: no handler for %r on %s", sid, event.event, namespace)
             return
+        handler, prefix = found
+        result = handler(*prefix, sid, *event.args)
         if event.ack_id is not None:
             with conn.lock:
                 out = conn.session.encode_ack(namespace, event.ack_id, _args_of(result))
                 if out:
                     self.eio.send_messages(conn.eio_sid, out)
 
-    def _run_disconnect_handler(self, sid: str, namespace: str, reason: str) -> None:
+    def _left(self, conn: ClientConnection, sid: str, namespace: str, reason: str) -> None:
+        """``sid`` is gone from ``namespace``: forget it, fail its acks, run its handler once."""
         if not self.manager.is_connected(sid, namespace):
             return
         self.manager.disconnect(sid, namespace)
-        handler = self.handlers.get(namespace, {}).get("disconnect")
-        if handler is None:
-            return
+        conn.acks.fail_namespace(namespace)
+        found = self.registry.find("disconnect", namespace)
         try:
-            if _accepts(handler, 2):
-                handler(sid, reason)
-            else:
-                handler(sid)
+            if found is not None:
+                handler, prefix = found
+                call_flexibly(handler, *prefix, sid, reason)
         except Exception:
             self.logger.exception("disconnect handler failed")
+        finally:
+            conn.user_sessions.pop(namespace, None)
 
     def _send_raw(self, conn: ClientConnection, messages: list[str | bytes]) -> None:
         if messages:

@@ -246,3 +246,68 @@ class WebSocketConnection:
                 stream.close()
             except Exception:  # noqa: BLE001 - best effort on a dead connection
                 pass
+
+
+class ForeignWebSocket:
+    """A WebSocket that gevent-websocket's handler already accepted (``environ['wsgi.websocket']``).
+
+    Same interface as ``WebSocketConnection``. gevent-websocket reads a whole message before
+    handing it over, so ``max_size`` is enforced after the fact here; greensio's own framing
+    (used whenever this handler is not in front) enforces it from the frame header.
+    """
+
+    def __init__(self, ws: Any, lock: Any, max_size: int) -> None:
+        self.ws = ws
+        self.lock = lock
+        self.max_size = max_size
+        self.closed = False
+
+    def receive(self) -> str | bytes | None:
+        try:
+            message = None if self.closed else self.ws.receive()
+        except Exception as exc:  # noqa: BLE001 - gevent-websocket raises its own error types
+            logger.debug("websocket read failed: %s", exc)
+            message = None
+        if message is None:
+            self.closed = True
+            return None
+        if len(message) > self.max_size:
+            self.close(1009, "message too big")
+            return None
+        return bytes(message) if isinstance(message, (bytearray, memoryview)) else message
+
+    def send(self, message: str | bytes) -> bool:
+        return self.send_many([message])
+
+    def send_many(self, messages: list[str | bytes]) -> bool:
+        with self.lock:
+            if self.closed:
+                return False
+            try:
+                for message in messages:
+                    self.ws.send(message, binary=isinstance(message, bytes))
+            except Exception as exc:  # noqa: BLE001 - a dead peer, whatever the library calls it
+                logger.debug("websocket write failed: %s", exc)
+                self.closed = True
+                return False
+            return True
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        with self.lock:
+            if self.closed:
+                return
+            self.closed = True
+            try:
+                self.ws.close(code, reason.encode("utf-8"))
+            except Exception:  # noqa: BLE001 - already gone
+                pass
+
+
+def accept_websocket(
+    environ: dict[str, Any], start_response: Callable[..., Any], *, max_size: int, lock: Any
+) -> WebSocketConnection | ForeignWebSocket | None:
+    """The request's WebSocket: gevent-websocket's if its handler is in front, else our own."""
+    foreign = environ.get("wsgi.websocket")
+    if foreign is not None:
+        return ForeignWebSocket(foreign, lock, max_size)
+    return WebSocketConnection.accept(environ, start_response, max_size=max_size, lock=lock)

@@ -1,0 +1,109 @@
+"""Where the application's handlers live and how an event finds its handler.
+
+Lookup (python-socketio's documented catch-all rules):
+
+1. a handler for the event in the namespace: ``handler(sid, *args)``;
+2. the namespace's catch-all ``'*'`` (not for connect/disconnect): ``handler(event, sid, *args)``;
+3. when the namespace has no handlers at all, the catch-all namespace ``'*'``:
+   ``handler(namespace, sid, *args)``, or its ``'*'`` event:
+   ``handler(event, namespace, sid, *args)``.
+
+Class-based namespaces (``Namespace``) registered for a namespace take precedence over decorated
+functions for it.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any, Protocol
+
+Handler = Callable[..., Any]
+
+#: Events the library raises itself; a catch-all event handler never receives them.
+LIFECYCLE_EVENTS = frozenset({"connect", "disconnect"})
+
+
+class NamespaceHandler(Protocol):
+    namespace: str
+
+    def trigger_event(self, event: str, *args: Any) -> Any: ...
+
+
+def accepts(fn: Handler, count: int) -> bool:
+    """Whether ``fn`` can be called with ``count`` positional arguments."""
+    try:
+        inspect.signature(fn).bind(*range(count))
+    except TypeError:
+        return False
+    except ValueError:  # no signature to read (some builtins): assume it does
+        return True
+    return True
+
+
+def call_flexibly(fn: Handler, *args: Any) -> Any:
+    """Call ``fn`` with as many of ``args`` as it takes: the connect handler's ``auth`` and the
+    disconnect handler's ``reason`` are optional in python-socketio's API."""
+    count = len(args)
+    while count > 1 and not accepts(fn, count):
+        count -= 1
+    return fn(*args[:count])
+
+
+class HandlerRegistry:
+    def __init__(self) -> None:
+        self.functions: dict[str, dict[str, Handler]] = {}
+        self.classes: dict[str, NamespaceHandler] = {}
+
+    def on(self, event: str, handler: Handler, namespace: str) -> None:
+        self.functions.setdefault(namespace, {})[event] = handler
+
+    def register_namespace(self, handler: NamespaceHandler) -> None:
+        self.classes[handler.namespace] = handler
+
+    def has_namespace(self, namespace: str) -> bool:
+        return namespace in self.functions or namespace in self.classes
+
+    def accepts_any_namespace(self) -> bool:
+        return "*" in self.functions or "*" in self.classes
+
+    def find(self, event: str, namespace: str) -> tuple[Handler, tuple[Any, ...]] | None:
+        """The handler for ``event`` on ``namespace`` and the arguments to put before sid's."""
+        cls = self.classes.get(namespace)
+        if cls is not None:
+            return _bound_trigger(cls, event), ()
+        found = self._find_function(event, namespace, self.functions.get(namespace))
+        if found is not None:
+            return found
+        if namespace in self.functions:
+            return None
+        cls = self.classes.get("*")
+        if cls is not None:
+            return _bound_trigger(cls, event), (namespace,)
+        handlers = self.functions.get("*")
+        if handlers is None:
+            return None
+        if event in handlers:
+            return handlers[event], (namespace,)
+        if event not in LIFECYCLE_EVENTS and "*" in handlers:
+            return handlers["*"], (event, namespace)
+        return None
+
+    @staticmethod
+    def _find_function(
+        event: str, namespace: str, handlers: dict[str, Handler] | None
+    ) -> tuple[Handler, tuple[Any, ...]] | None:
+        if not handlers:
+            return None
+        if event in handlers:
+            return handlers[event], ()
+        if event not in LIFECYCLE_EVENTS and "*" in handlers:
+            return handlers["*"], (event,)
+        return None
+
+
+def _bound_trigger(cls: NamespaceHandler, event: str) -> Handler:
+    def trigger(*args: Any) -> Any:
+        return cls.trigger_event(event, *args)
+
+    return trigger
