@@ -59,6 +59,7 @@ class EngineIOServer:
         logger: bool | logging.Logger = False,
         async_handlers: bool = True,
         max_payload_packets: int = 1000,
+        poll_batch_packets: int = 16,
         **_ignored: Any,
     ) -> None:
         self.backend = get_backend(async_mode)
@@ -76,6 +77,7 @@ class EngineIOServer:
         self.logger = make_logger(logger, default_logger)
         self.async_handlers = async_handlers
         self.max_payload_packets = max_payload_packets
+        self.poll_batch_packets = poll_batch_packets
         self.handlers: dict[str, Callable[..., Any]] = {}
         self.sockets: dict[str, EngineSocket] = {}
         self.timers = Timers(self.backend)
@@ -217,6 +219,7 @@ class EngineIOServer:
             max_payload=self.max_http_buffer_size,
             upgrades=upgrades,
             max_payload_packets=self.max_payload_packets,
+            poll_batch_packets=self.poll_batch_packets,
         )
         sock = EngineSocket(self, session, environ)
         self.sockets[sock.sid] = sock

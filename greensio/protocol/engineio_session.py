@@ -86,6 +86,7 @@ class EngineSession:
         max_payload: int,
         upgrades: tuple[str, ...] = ("websocket",),
         max_payload_packets: int = 1000,
+        poll_batch_packets: int = 16,
     ) -> None:
         self.sid = sid
         self.transport = transport
@@ -93,6 +94,9 @@ class EngineSession:
         self.ping_timeout = ping_timeout
         self.max_payload = max_payload
         self.max_payload_packets = max_payload_packets
+        #: Most packets one GET response carries: python-engineio's client rejects a payload of
+        #: more than 16 ("Too many packets in payload"); the rest wait for the next GET.
+        self.poll_batch_packets = poll_batch_packets
         self.upgrades = upgrades if transport is Transport.POLLING else ()
         self.close_reason: CloseReason | None = None
         self._outbox: list[Packet] = []
@@ -169,8 +173,9 @@ class EngineSession:
         if not self._poll_pending:
             raise UsageError("no GET is pending")
         if self._outbox:
-            payload = encode_payload(self._outbox)
-            self._outbox.clear()
+            batch = self._outbox[: self.poll_batch_packets]
+            del self._outbox[: self.poll_batch_packets]
+            payload = encode_payload(batch)
         elif (
             self._answer_poll_with_noop
             or self._probe is _Probe.PROBED

@@ -13,6 +13,7 @@ import collections
 import errno
 import logging
 import socket
+import struct
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +21,7 @@ from websockets.datastructures import Headers
 from websockets.exceptions import InvalidHandshake
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
-from websockets.protocol import State
+from websockets.protocol import SEND_EOF, State
 from websockets.server import ServerProtocol
 
 logger = logging.getLogger("greensio.websocket")
@@ -227,6 +228,11 @@ class WebSocketConnection:
                 logger.info("websocket write failed: %s", exc)
             self._shutdown()
             return False
+        if SEND_EOF in chunks:
+            # The closing handshake is complete: the server closes the TCP connection first
+            # (RFC 6455 section 7.1.1), rather than wait for a client that may wait for it.
+            self._shutdown()
+            return False
         return True
 
     def _shutdown(self) -> None:
@@ -271,7 +277,9 @@ class ForeignWebSocket:
         if message is None:
             self.closed = True
             return None
-        if len(message) > self.max_size:
+        # The limit is in bytes, as on the wire: a text message counts its UTF-8 length.
+        size = len(message.encode("utf-8")) if isinstance(message, str) else len(message)
+        if size > self.max_size:
             self.close(1009, "message too big")
             return None
         return bytes(message) if isinstance(message, (bytearray, memoryview)) else message
@@ -298,9 +306,28 @@ class ForeignWebSocket:
                 return
             self.closed = True
             try:
-                self.ws.close(code, reason.encode("utf-8"))
+                _close_foreign(self.ws, code, reason)
             except Exception:  # noqa: BLE001 - already gone
                 pass
+
+
+def _close_foreign(ws: Any, code: int, reason: str) -> None:
+    """Send a close frame with ``code`` and ``reason`` on a gevent-websocket WebSocket.
+
+    gevent-websocket 0.10's ``close(code, message)`` writes only ``str(message)`` as the close
+    payload on Python 3, without the status code (RFC 6455 section 5.5.1 puts the code first), so
+    the client would read garbage as the code. The frame is written here instead, and the socket
+    marked closed as its ``close()`` would, so that its handler does not send a second one.
+    """
+    send_frame = getattr(ws, "send_frame", None)
+    opcode = getattr(ws, "OPCODE_CLOSE", None)
+    if send_frame is None or opcode is None:
+        ws.close(code, reason.encode("utf-8"))
+        return
+    try:
+        send_frame(struct.pack("!H", code) + reason.encode("utf-8"), opcode)
+    finally:
+        ws.closed = True
 
 
 def accept_websocket(

@@ -72,11 +72,17 @@ class ServerProcess:
         return "".join(self.output)
 
 
-def python_server(app: str, impl: str = "greensio", **options: object) -> ServerProcess:
-    """A pywsgi server running ``app`` (``module:factory``) with package ``impl``."""
+def python_server(
+    app: str, impl: str = "greensio", *, server: str = "pywsgi", **options: object
+) -> ServerProcess:
+    """A pywsgi server running ``app`` (``module:factory``) with package ``impl``.
+
+    ``server`` is ``pywsgi``, or ``geventwebsocket`` for gevent-websocket's handler in front.
+    """
     import json
 
     argv = [sys.executable, "-m", "tests.support.serve", "--impl", impl, "--app", app]
+    argv += ["--server", server]
     for key, value in options.items():
         argv += ["--option", f"{key}={json.dumps(value)}"]
     return ServerProcess(argv)
