@@ -24,7 +24,7 @@ from greensio.protocol.events import (
     NamespaceConnectRequested,
     NamespaceDisconnected,
 )
-from greensio.protocol.socketio_packets import Codec, Packet, PacketType
+from greensio.protocol.socketio_packets import Codec, Packet, PacketCodec, PacketType
 from greensio.protocol.socketio_session import ServerSession
 from greensio.server_connection import ClientConnection
 
@@ -97,7 +97,7 @@ class Server:
         engineio_logger: bool | logging.Logger = False,
         **kwargs: Any,
     ) -> None:
-        if serializer not in ("default", "json"):
+        if serializer not in ("default", "json", "msgpack"):
             raise exceptions.UsageError(f"unsupported serializer {serializer!r}")
         kwargs.pop("async_handlers", None)
         self.eio = EngineIOServer(logger=engineio_logger, async_handlers=False, **kwargs)
@@ -107,7 +107,13 @@ class Server:
         self.async_mode = self.eio.async_mode
         self.backend = self.eio.backend
         self.logger = make_logger(logger, default_logger)
-        self.codec = Codec(json, max_attachments=max_attachments)
+        self.codec: PacketCodec
+        if serializer == "msgpack":
+            from greensio.protocol.socketio_msgpack import MsgPackCodec
+
+            self.codec = MsgPackCodec()
+        else:
+            self.codec = Codec(json, max_attachments=max_attachments)
         self.ordered_handlers = ordered_handlers
         self.always_connect = always_connect
         self.namespaces = namespaces

@@ -11,7 +11,7 @@ import enum
 import json as stdlib_json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from greensio.exceptions import MessageTooLarge, ProtocolError
 
@@ -51,6 +51,18 @@ class Packet:
     namespace: str = "/"
     data: Any = None
     ack_id: int | None = None
+
+
+class Decoder(Protocol):
+    def receive(self, message: str | bytes) -> Packet | None: ...
+
+
+class PacketCodec(Protocol):
+    """What the sessions need of a serializer: JSON text (``Codec``) or msgpack."""
+
+    def encode(self, packet: Packet) -> list[str | bytes]: ...
+
+    def decoder(self) -> Decoder: ...
 
 
 class Codec:
@@ -109,6 +121,10 @@ class Codec:
                 raise
             head = f"{int(_BINARY_OF[kind])}{len(attachments)}-" + head[1:]
             return [head + self.dumps(data), *attachments]
+
+    def decoder(self) -> PacketDecoder:
+        """A per-connection decoder (it holds a binary packet while its attachments arrive)."""
+        return PacketDecoder(self)
 
     # --- decoding --------------------------------------------------------------------------------
     def _parse_int(self, text: str) -> int:
@@ -173,11 +189,12 @@ class Codec:
             ack_id = int(text[start:pos])
         data = self.loads(text[pos:]) if pos < len(text) else None
         packet = Packet(kind, namespace, data, ack_id)
-        _validate(packet)
+        validate(packet)
         return packet, attachments
 
 
-def _validate(packet: Packet) -> None:
+def validate(packet: Packet) -> None:
+    """Check a decoded packet's shape (socket.io-protocol, per packet type)."""
     kind, data = packet.type, packet.data
     if kind is PacketType.CONNECT:
         ok = data is None or isinstance(data, dict)

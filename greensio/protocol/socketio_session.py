@@ -30,7 +30,7 @@ from greensio.protocol.events import (
     NamespaceConnectRequested,
     NamespaceDisconnected,
 )
-from greensio.protocol.socketio_packets import Codec, Packet, PacketDecoder, PacketType
+from greensio.protocol.socketio_packets import Packet, PacketCodec, PacketType
 
 Event = NamespaceConnectRequested | EventReceived | AckReceived | NamespaceDisconnected
 Messages = list[str | bytes]
@@ -39,9 +39,9 @@ Messages = list[str | bytes]
 class ServerSession:
     """Socket.IO state of one Engine.IO connection; see the module docstring."""
 
-    def __init__(self, codec: Codec, *, now: float, connect_timeout: float) -> None:
+    def __init__(self, codec: PacketCodec, *, now: float, connect_timeout: float) -> None:
         self.codec = codec
-        self._decoder = PacketDecoder(codec)
+        self._decoder = codec.decoder()
         #: namespace -> Socket.IO sid, for namespaces connected or pending.
         self.sids: dict[str, str] = {}
         self._pending: dict[str, Messages] = {}
