@@ -1,0 +1,126 @@
+"""Interop fixtures: the interop app in a child server, and the official JS client as a peer.
+
+The server package comes from ``GREENSIO_INTEROP_IMPL``: ``greensio`` (default) or ``socketio``
+(python-socketio, the reference these tests were validated against). One server runs per transport
+set for the whole session; a failing test's report gets the server output logged while it ran.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support.servers import UNIT, ServerProcess, python_server
+
+IMPL = os.environ.get("GREENSIO_INTEROP_IMPL", "greensio")
+APP = "tests.apps.interop:build"
+JS_DIR = Path(__file__).resolve().parent / "js"
+
+#: Client transport lists by test id; the server is started with the same list.
+TRANSPORTS = {
+    "polling": ["polling"],
+    "websocket": ["websocket"],
+    "upgrade": ["polling", "websocket"],
+}
+
+
+@pytest.fixture(scope="session", params=list(TRANSPORTS))
+def transports(request) -> list[str]:
+    """The transports both sides allow: polling only, WebSocket only, or polling then upgrade."""
+    return TRANSPORTS[request.param]
+
+
+#: Server heartbeat in whole seconds. Short, so that heartbeats run during the tests, and because
+#: python-engineio's client can lose its CLOSE packet on a polling disconnect (its write loop stops
+#: once its state leaves 'connected'); its disconnect() then waits for the server's next PING.
+PING_INTERVAL = max(1, round(2 * UNIT))
+
+
+@pytest.fixture(scope="session")
+def interop_server(transports: list[str]):
+    server = python_server(
+        APP, impl=IMPL, transports=transports, ping_interval=PING_INTERVAL
+    ).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def server(request, interop_server: ServerProcess) -> ServerProcess:
+    """The running interop server; remembers where its output stood when the test began."""
+    request.node.stash[_OUTPUT_START] = len(interop_server.output)
+    return interop_server
+
+
+_OUTPUT_START = pytest.StashKey[int]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Attach the server's output during a failed test to its report."""
+    report = yield
+    server = getattr(item, "funcargs", {}).get("server")
+    if report.failed and isinstance(server, ServerProcess):
+        start = item.stash.get(_OUTPUT_START, 0)
+        report.sections.append(
+            (f"server output ({IMPL})", "".join(server.output[start:]) or "(none)")
+        )
+    return report
+
+
+@dataclass
+class JsClient:
+    """Runs one ``run_client.js`` scenario in a Node child process and returns its observations."""
+
+    node: str
+
+    def run(self, server: ServerProcess, scenario: str, transports: list[str]) -> dict:
+        argv = [
+            self.node,
+            str(JS_DIR / "run_client.js"),
+            server.url,
+            scenario,
+            json.dumps(transports),
+        ]
+        env = dict(os.environ, GREENSIO_TEST_UNIT=str(UNIT))
+        # run_client.js stops itself after 10 units; this bound only catches a wedged Node process.
+        done = subprocess.run(
+            argv, cwd=JS_DIR, env=env, capture_output=True, text=True, timeout=15 * UNIT
+        )
+        lines = done.stdout.strip().splitlines()
+        try:
+            observed = json.loads(lines[-1])
+        except (IndexError, json.JSONDecodeError):
+            observed = {"error": "no JSON line on stdout", "stdout": done.stdout}
+        if done.returncode != 0 or "error" in observed:
+            raise AssertionError(
+                f"JS scenario {scenario!r} over {transports} failed (exit {done.returncode}): "
+                f"{json.dumps(observed, ensure_ascii=False)}\nstderr:\n{done.stderr}"
+            )
+        return observed
+
+
+@pytest.fixture(scope="session")
+def js_client() -> JsClient:
+    """The official socket.io-client under Node; installs it into tests/interop/js on first use."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.skip("node and npm are needed for the JS interop tests")
+    if not (JS_DIR / "node_modules" / "socket.io-client").is_dir():
+        verb = "ci" if (JS_DIR / "package-lock.json").is_file() else "install"
+        done = subprocess.run(
+            [npm, verb, "--no-audit", "--no-fund"],
+            cwd=JS_DIR,
+            capture_output=True,
+            text=True,
+            timeout=300 * UNIT,
+        )
+        if done.returncode != 0:
+            pytest.fail(f"npm {verb} failed in {JS_DIR}:\n{done.stdout}\n{done.stderr}")
+    return JsClient(node)
