@@ -79,7 +79,7 @@ class EngineIOServer:
         self.max_payload_packets = max_payload_packets
         self.poll_batch_packets = poll_batch_packets
         self.handlers: dict[str, Callable[..., Any]] = {}
-        self.sockets: dict[str, EngineSocket] = {}
+        self.sockets: dict[str, EngineSocket[EngineSession]] = {}
         self.timers = Timers(self.backend)
 
     # --- application API -------------------------------------------------------------------------
@@ -131,21 +131,21 @@ class EngineIOServer:
     def generate_id(self) -> str:
         return secrets.token_urlsafe(15)
 
-    def _socket(self, sid: str) -> EngineSocket:
+    def _socket(self, sid: str) -> EngineSocket[EngineSession]:
         try:
             return self.sockets[sid]
         except KeyError:
             raise UsageError(f"no Engine.IO session {sid!r}") from None
 
     # --- events from the core --------------------------------------------------------------------
-    def dispatch(self, sock: EngineSocket, events: list[Event]) -> None:
+    def dispatch(self, sock: EngineSocket[EngineSession], events: list[Event]) -> None:
         for event in events:
             if isinstance(event, MessageReceived):
                 self._trigger("message", sock.sid, event.data)
             elif isinstance(event, SessionClosed):
                 self._closed(sock, event.reason)
 
-    def _closed(self, sock: EngineSocket, reason: str) -> None:
+    def _closed(self, sock: EngineSocket[EngineSession], reason: str) -> None:
         if self.sockets.get(sock.sid) is sock:
             del self.sockets[sock.sid]
         sock.wake.set()
@@ -208,7 +208,9 @@ class EngineIOServer:
             return self._post(sock, environ, start_response, cors)
         return http.error(start_response, 400, "Bad request", 3, cors)
 
-    def _new_socket(self, environ: dict[str, Any], transport: Transport) -> EngineSocket | None:
+    def _new_socket(
+        self, environ: dict[str, Any], transport: Transport
+    ) -> EngineSocket[EngineSession] | None:
         upgrades = ("websocket",) if self.allow_upgrades and "websocket" in self.transports else ()
         session = EngineSession(
             self.generate_id(),
@@ -221,7 +223,7 @@ class EngineIOServer:
             max_payload_packets=self.max_payload_packets,
             poll_batch_packets=self.poll_batch_packets,
         )
-        sock = EngineSocket(self, session, environ)
+        sock: EngineSocket[EngineSession] = EngineSocket(self, session, session.sid, environ)
         self.sockets[sock.sid] = sock
         if self._trigger("connect", sock.sid, environ) is False:
             del self.sockets[sock.sid]
@@ -271,7 +273,11 @@ class EngineIOServer:
         return []
 
     def _upgrade(
-        self, sock: EngineSocket, environ: dict[str, Any], start_response: Any, cors: list[Any]
+        self,
+        sock: EngineSocket[EngineSession],
+        environ: dict[str, Any],
+        start_response: Any,
+        cors: list[Any],
     ) -> Any:
         if not is_websocket_request(environ):
             return http.error(start_response, 400, "Bad request", 3, cors)
@@ -290,7 +296,10 @@ class EngineIOServer:
         return []
 
     def _read_websocket(
-        self, sock: EngineSocket, ws: WebSocketConnection | ForeignWebSocket, probing: bool
+        self,
+        sock: EngineSocket[EngineSession],
+        ws: WebSocketConnection | ForeignWebSocket,
+        probing: bool,
     ) -> None:
         session = sock.session
         while True:
@@ -325,7 +334,7 @@ class EngineIOServer:
         ws.close()
         self.dispatch(sock, events)
 
-    def _poll(self, sock: EngineSocket, start_response: Any, cors: list[Any]) -> Any:
+    def _poll(self, sock: EngineSocket[EngineSession], start_response: Any, cors: list[Any]) -> Any:
         session = sock.session
         with sock.lock:
             try:
@@ -348,7 +357,11 @@ class EngineIOServer:
             sock.wake.wait(wait)
 
     def _post(
-        self, sock: EngineSocket, environ: dict[str, Any], start_response: Any, cors: list[Any]
+        self,
+        sock: EngineSocket[EngineSession],
+        environ: dict[str, Any],
+        start_response: Any,
+        cors: list[Any],
     ) -> Any:
         body = http.read_body(environ, self.max_http_buffer_size)
         if body is None:

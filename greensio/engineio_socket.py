@@ -1,27 +1,56 @@
 """The greenlet-side driver of one Engine.IO session: moves bytes, wakes waiters, runs timers.
 
-All protocol decisions are the core's (``greensio.protocol.engineio_session``); this class holds the
-session's lock, the event a pending GET waits on and the WebSocket (once there is one).
+All protocol decisions are the core's (``greensio.protocol.engineio_session`` on the server,
+``greensio.protocol.engineio_client`` on the client); this class holds the session's lock, the
+event a long-poll waits on (a pending GET on the server, the POST writer on the client) and the
+WebSocket once there is one. Its owner (``EngineIOServer`` or ``EngineIOClient``) provides the
+backend, the timer loop and the dispatch of the core's events.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from greensio.protocol.engineio_session import EngineSession, Event, Transport
+from greensio.backends.base import Backend
+from greensio.protocol.engineio_session import Transport
+from greensio.timers import Timers
 
 if TYPE_CHECKING:
-    from greensio.engineio_server import EngineIOServer
     from greensio.transports.websocket import ForeignWebSocket, WebSocketConnection
 
 
-class EngineSocket:
+class SessionCore(Protocol):
+    """What this driver needs of an Engine.IO core session (server or client side)."""
+
+    transport: Transport
+
+    @property
+    def closed(self) -> bool: ...
+    def send_messages(self, messages: list[str | bytes]) -> None: ...
+    def has_output(self) -> bool: ...
+    def take_websocket_frames(self) -> list[str | bytes]: ...
+    def close(self) -> list[Any]: ...
+    def next_deadline(self) -> float | None: ...
+    def handle_timer(self, now: float) -> list[Any]: ...
+
+
+S = TypeVar("S", bound=SessionCore)
+
+
+class SocketOwner(Protocol):
+    backend: Backend
+    timers: Timers
+
+    def dispatch(self, sock: Any, events: list[Any]) -> None: ...
+
+
+class EngineSocket(Generic[S]):
     """One Engine.IO connection as the front-end sees it."""
 
-    def __init__(self, server: EngineIOServer, session: EngineSession, environ: dict[str, Any]):
+    def __init__(self, server: SocketOwner, session: S, sid: str, environ: dict[str, Any]) -> None:
         self.server = server
         self.session = session
-        self.sid = session.sid
+        self.sid = sid
         self.environ = environ
         self.lock = server.backend.lock()
         self.wake = server.backend.event()
@@ -66,7 +95,7 @@ class EngineSocket:
             return  # a stale entry: an earlier deadline was scheduled since
         self._timer_at = None
         with self.lock:
-            events: list[Event] = self.session.handle_timer(self.server.backend.monotonic())
+            events = self.session.handle_timer(self.server.backend.monotonic())
             self.flush()
             self.schedule()
         if events:

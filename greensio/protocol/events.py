@@ -61,3 +61,31 @@ class NamespaceDisconnected:
     namespace: str
     reason: str
     sid: str = ""
+
+
+# --- client side ---------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class SessionOpened:
+    """The server's OPEN packet arrived (engine.io-protocol, "Handshake"); times in seconds."""
+
+    sid: str
+    upgrades: tuple[str, ...]
+    ping_interval: float
+    ping_timeout: float
+    max_payload: int
+
+
+@dataclass(frozen=True, slots=True)
+class NamespaceConnected:
+    """The server accepted our CONNECT to ``namespace`` and named us ``sid`` there."""
+
+    namespace: str
+    sid: str
+
+
+@dataclass(frozen=True, slots=True)
+class NamespaceConnectFailed:
+    """The server refused our CONNECT with CONNECT_ERROR; ``data`` is its payload."""
+
+    namespace: str
+    data: Any

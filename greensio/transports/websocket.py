@@ -21,7 +21,7 @@ from websockets.datastructures import Headers
 from websockets.exceptions import InvalidHandshake
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
-from websockets.protocol import SEND_EOF, State
+from websockets.protocol import SEND_EOF, Protocol, State
 from websockets.server import ServerProtocol
 
 logger = logging.getLogger("greensio.websocket")
@@ -60,7 +60,7 @@ def _request_from_environ(environ: dict[str, Any]) -> Request:
 
 
 class WebSocketConnection:
-    """One server-side WebSocket on a taken-over socket.
+    """One WebSocket: server side on a taken-over socket, or client side (websocket_client).
 
     ``receive()`` blocks the calling greenlet for the next message; ``send()`` writes at once.
     Writers are serialised by ``lock`` (from the backend), which the caller may also hold to
@@ -70,7 +70,7 @@ class WebSocketConnection:
     def __init__(
         self,
         sock: socket.socket,
-        protocol: ServerProtocol,
+        protocol: Protocol,
         lock: Any,
         environ: dict[str, Any] | None = None,
     ) -> None:
@@ -115,6 +115,10 @@ class WebSocketConnection:
         except OSError:
             pass
         return cls(sock, protocol, lock, environ)
+
+    def queue_events(self, events: list[Any]) -> None:
+        """Frames that were read before this object existed (right behind a handshake)."""
+        self._events.extend(events)
 
     # --- reading ---------------------------------------------------------------------------------
     def receive(self) -> str | bytes | None:
