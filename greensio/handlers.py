@@ -21,7 +21,7 @@ from typing import Any, Protocol
 Handler = Callable[..., Any]
 
 #: Events the library raises itself; a catch-all event handler never receives them.
-LIFECYCLE_EVENTS = frozenset({"connect", "disconnect"})
+LIFECYCLE_EVENTS = frozenset({"connect", "connect_error", "disconnect"})
 
 
 class NamespaceHandler(Protocol):

@@ -39,14 +39,19 @@ class Timers:
                 self._wake.set()
 
     def stop(self) -> None:
-        self._stopped = True
-        self._wake.set()
+        # Under the lock, so that the loop either sees the flag or has cleared ``_wake`` before it
+        # is set; otherwise a loop just starting could clear the wake-up and sleep a whole delay.
+        with self._lock:
+            self._stopped = True
+            self._wake.set()
 
     def _run(self) -> None:
-        while not self._stopped:
+        while True:
             now = self.backend.monotonic()
             due = []
             with self._lock:
+                if self._stopped:
+                    return
                 while self._heap and self._heap[0][0] <= now:
                     due.append(heapq.heappop(self._heap))
                 delay = self._heap[0][0] - now if self._heap else 60.0

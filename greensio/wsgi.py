@@ -18,7 +18,9 @@ class WSGIApp:
         socketio_app: the ``Server`` (anything with ``handle_request``).
         wsgi_app: the application for every other path; 404 when None.
         static_files: ``{url_path: file_path}`` or ``{url_path: {'filename': ...,
-            'content_type': ...}}``; a path ending in '/' maps a directory.
+            'content_type': ...}}``; a path ending in '/' maps a directory. An exact path wins
+            over a directory, a longer directory path over a shorter one; a path with no such
+            file goes on to ``wsgi_app``.
         socketio_path: where Socket.IO is served ('socket.io').
     """
 
@@ -40,36 +42,66 @@ class WSGIApp:
             return self.socketio_app.handle_request(environ, start_response)
         static = self._static(path)
         if static is not None:
-            return self._serve_file(static, start_response)
+            response = self._serve_file(static, start_response)
+            if response is not None:
+                return response
+        # No such static file: the application may still serve the path (as python-engineio does).
         if self.wsgi_app is not None:
             return self.wsgi_app(environ, start_response)
         return http.respond(start_response, 404, b"Not Found")
 
-    def _static(self, path: str) -> dict[str, str] | None:
-        for prefix, target in self.static_files.items():
-            spec = target if isinstance(target, dict) else {"filename": target}
-            if path == prefix:
-                return spec
-            if prefix.endswith("/") and path.startswith(prefix):
-                rest = path[len(prefix) :]
-                if ".." in rest.split("/"):
-                    return None
-                return {**spec, "filename": os.path.join(spec["filename"], rest)}
-        return None
-
     def _serve_file(self, spec: dict[str, str], start_response: Any) -> Any:
+        """The file's response; None (nothing sent) when there is no such file."""
         filename = spec["filename"]
         if os.path.isdir(filename):
             filename = os.path.join(filename, "index.html")
-        content_type = spec.get("content_type") or (
-            mimetypes.guess_type(filename)[0] or "application/octet-stream"
-        )
         try:
             with open(filename, "rb") as fh:
                 body = fh.read()
         except OSError:
-            return http.respond(start_response, 404, b"Not Found")
+            return None
+        content_type = spec.get("content_type") or (
+            mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        )
         return http.respond(start_response, 200, body, content_type=content_type)
+
+    def _static(self, path: str) -> dict[str, str] | None:
+        """The static file for ``path``: an exact entry first, else under the longest directory
+        prefix, whatever the order of ``static_files``; None when nothing (safe) matches."""
+        if path in self.static_files:
+            return _spec(self.static_files[path])
+        prefixes = [p for p in self.static_files if p.endswith("/") and path.startswith(p)]
+        if not prefixes:
+            return None
+        prefix = max(prefixes, key=len)
+        parts = _safe_parts(path[len(prefix) :])
+        if parts is None:
+            return None
+        spec = _spec(self.static_files[prefix])
+        return {**spec, "filename": os.path.join(spec["filename"], *parts)}
+
+
+def _spec(target: str | dict[str, str]) -> dict[str, str]:
+    return target if isinstance(target, dict) else {"filename": target}
+
+
+def _safe_parts(rest: str) -> list[str] | None:
+    """The path segments of ``rest`` to join under a static directory; None if one would leave it.
+
+    Empty and '.' segments are dropped, so that no segment is absolute: '/static//etc/passwd' leaves
+    '/etc/passwd', which ``os.path.join`` would take instead of the directory. '..', and separators
+    or a drive name inside a segment, are refused.
+    """
+    parts = [part for part in rest.split("/") if part not in ("", ".")]
+    for part in parts:
+        if (
+            part == ".."
+            or os.sep in part
+            or (os.altsep is not None and os.altsep in part)
+            or os.path.splitdrive(part)[0]
+        ):
+            return None
+    return parts
 
 
 Middleware = WSGIApp

@@ -47,7 +47,9 @@ class CorsPolicy:
         if origin in self.origins:
             return True
         if self.same_origin_only or not self.origins:
-            scheme = environ.get("HTTP_X_FORWARDED_PROTO") or environ.get("wsgi.url_scheme", "http")
+            # A chain of proxies lists one scheme each ("https, http"); the first is the browser's.
+            forwarded = environ.get("HTTP_X_FORWARDED_PROTO", "").split(",")[0].strip()
+            scheme = forwarded or environ.get("wsgi.url_scheme", "http")
             host = environ.get("HTTP_HOST", "")
             return bool(host) and origin in (f"{scheme}://{host}", f"{_ws_twin(scheme)}://{host}")
         return False

@@ -1,0 +1,57 @@
+"""Running application handlers: in order per peer, or each in a task of its own."""
+
+from __future__ import annotations
+
+import collections
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from greensio.backends.base import Backend
+
+logger = logging.getLogger("greensio")
+
+
+class TaskQueue:
+    """Runs queued calls one after another in a worker task that exists only while there is work.
+
+    One per peer keeps that peer's events in order without a resident greenlet per connection.
+    """
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self._lock = backend.lock()
+        self._tasks: collections.deque[tuple[Callable[..., Any], tuple[Any, ...]]] = (
+            collections.deque()
+        )
+        self._running = False
+
+    def run_in_order(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` after every call queued before it."""
+        with self._lock:
+            self._tasks.append((fn, args))
+            if self._running:
+                return
+            self._running = True
+        self.backend.spawn(self._drain)
+
+    def run_now(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` in a task of its own, not waiting for queued calls."""
+        self.backend.spawn(run_guarded, fn, args)
+
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                if not self._tasks:
+                    self._running = False
+                    return
+                fn, args = self._tasks.popleft()
+            run_guarded(fn, args)
+
+
+def run_guarded(fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    """Call an application handler; its exception is logged, never propagated to the transport."""
+    try:
+        fn(*args)
+    except Exception:
+        logger.exception("handler %s failed", getattr(fn, "__qualname__", fn))
