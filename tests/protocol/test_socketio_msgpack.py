@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from greensio.exceptions import ProtocolError
 from greensio.protocol.socketio_msgpack import MsgPackCodec
-from greensio.protocol.socketio_packets import Packet, PacketType
+from greensio.protocol.socketio_packets import RESERVED_EVENTS, Packet, PacketType
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -42,7 +42,7 @@ def test_wire_shape_is_a_map_with_type_nsp_data_id():
     assert msgpack.unpackb(message) == {"type": 0, "nsp": "/"}
 
 
-@given(st.text(min_size=1).filter(lambda e: e not in ("connect", "disconnect")), st.lists(values))
+@given(st.text(min_size=1).filter(lambda e: e not in RESERVED_EVENTS), st.lists(values))
 def test_event_roundtrip(event, args):
     packet = Packet(PacketType.EVENT, "/x", [event, *args], None)
     assert roundtrip(packet) == packet
