@@ -19,7 +19,7 @@ from greensio import exceptions
 from greensio.acks import PendingAcks, Waiter
 from greensio.engineio_client import EngineIOClient
 from greensio.engineio_server import make_logger
-from greensio.handlers import Handler, HandlerRegistry, NamespaceHandler, call_flexibly
+from greensio.handlers import Handler, HandlerRegistration, HandlerRegistry, call_flexibly
 from greensio.protocol.events import (
     AckReceived,
     EventReceived,
@@ -43,7 +43,7 @@ def _resolve(value: Any) -> Any:
     return value() if callable(value) else value
 
 
-class Client:
+class Client(HandlerRegistration):
     """A Socket.IO client.
 
     Args:
@@ -140,34 +140,6 @@ class Client:
             register_for_sigint(self)
 
     # --- handler registration --------------------------------------------------------------------
-    def on(self, event: str, handler: Handler | None = None, namespace: str | None = None) -> Any:
-        """Register ``handler`` for ``event`` ('connect', 'connect_error', 'disconnect', any
-        event, or '*') on ``namespace`` ('/' by default, or '*'); usable as a decorator."""
-        namespace = namespace or "/"
-
-        def register(fn: Handler) -> Handler:
-            self.registry.on(event, fn, namespace)
-            return fn
-
-        return register(handler) if handler is not None else register
-
-    def event(self, *args: Any, **kwargs: Any) -> Any:
-        """Decorator registering a handler named after the function: ``@sio.event``."""
-        if len(args) == 1 and not kwargs and callable(args[0]):
-            return self.on(args[0].__name__)(args[0])
-
-        def register(fn: Handler) -> Handler:
-            return self.on(fn.__name__, **kwargs)(fn)
-
-        return register
-
-    def register_namespace(self, namespace_handler: NamespaceHandler) -> None:
-        """Register a class-based namespace (a ``greensio.ClientNamespace`` instance)."""
-        if not hasattr(namespace_handler, "trigger_event"):
-            raise exceptions.UsageError("not a namespace handler")
-        namespace_handler._set_client(self)  # type: ignore[attr-defined]
-        self.registry.register_namespace(namespace_handler)
-
     # --- connecting ------------------------------------------------------------------------------
     @property
     def connected(self) -> bool:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from greensio.exceptions import UsageError
-from greensio.handlers import call_flexibly
+from greensio.handlers import NamespaceBase
 
 if TYPE_CHECKING:
     from greensio.client import Client
 
 
-class ClientNamespace:
+class ClientNamespace(NamespaceBase):
     """Base class for client-side class-based namespaces.
 
     Attributes:
@@ -20,28 +20,16 @@ class ClientNamespace:
     """
 
     def __init__(self, namespace: str | None = None) -> None:
-        self.namespace = namespace or "/"
+        super().__init__(namespace)
         self.client: Client | None = None
 
-    def _set_client(self, client: Client) -> None:
+    def _attach(self, client: Client) -> None:
         self.client = client
 
     def _cli(self) -> Client:
         if self.client is None:
             raise UsageError("register the namespace with Client.register_namespace() first")
         return self.client
-
-    def trigger_event(self, event: str, *args: Any) -> Any:
-        """Dispatch ``event`` to the ``on_<event>`` method; None when there is none.
-
-        ``on_disconnect`` may take ``()`` or ``(reason)``.
-        """
-        handler = getattr(self, "on_" + event, None)
-        if handler is None:
-            return None
-        if event == "disconnect":
-            return call_flexibly(handler, *args)
-        return handler(*args)
 
     def emit(
         self,

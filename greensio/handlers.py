@@ -18,6 +18,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from greensio.exceptions import UsageError
+
 Handler = Callable[..., Any]
 
 #: Events the library raises itself; a catch-all event handler never receives them.
@@ -107,3 +109,62 @@ def _bound_trigger(cls: NamespaceHandler, event: str) -> Handler:
         return cls.trigger_event(event, *args)
 
     return trigger
+
+
+class HandlerRegistration:
+    """``on``, ``event`` and ``register_namespace``, shared by ``Server`` and ``Client``."""
+
+    registry: HandlerRegistry
+
+    def on(self, event: str, handler: Handler | None = None, namespace: str | None = None) -> Any:
+        """Register ``handler`` for ``event`` on ``namespace`` ('/' by default); or decorate.
+
+        ``event`` may be ``'*'`` (catch-all: the event name comes first) and ``namespace`` may
+        be ``'*'`` (any namespace without handlers of its own: the namespace comes first); see
+        the module docstring for the argument orders.
+        """
+        namespace = namespace or "/"
+
+        def register(fn: Handler) -> Handler:
+            self.registry.on(event, fn, namespace)
+            return fn
+
+        return register(handler) if handler is not None else register
+
+    def event(self, *args: Any, **kwargs: Any) -> Any:
+        """Decorator registering a handler named after the function: ``@sio.event``."""
+        if len(args) == 1 and not kwargs and callable(args[0]):
+            return self.on(args[0].__name__)(args[0])
+
+        def register(fn: Handler) -> Handler:
+            return self.on(fn.__name__, **kwargs)(fn)
+
+        return register
+
+    def register_namespace(self, namespace_handler: NamespaceHandler) -> None:
+        """Register a class-based namespace instance (``Namespace`` / ``ClientNamespace``)."""
+        if not hasattr(namespace_handler, "trigger_event"):
+            raise UsageError("not a namespace handler")
+        namespace_handler._attach(self)  # type: ignore[attr-defined]
+        self.registry.register_namespace(namespace_handler)
+
+
+class NamespaceBase:
+    """What server and client class-based namespaces share: the path and ``on_<event>`` dispatch."""
+
+    def __init__(self, namespace: str | None = None) -> None:
+        self.namespace = namespace or "/"
+
+    def trigger_event(self, event: str, *args: Any) -> Any:
+        """Dispatch ``event`` to the ``on_<event>`` method; None when there is none.
+
+        The lifecycle handlers may leave out their trailing arguments: ``on_connect(sid,
+        environ[, auth])`` and ``on_disconnect(sid[, reason])`` on the server,
+        ``on_disconnect([reason])`` on the client.
+        """
+        handler = getattr(self, "on_" + event, None)
+        if handler is None:
+            return None
+        if event in LIFECYCLE_EVENTS:
+            return call_flexibly(handler, *args)
+        return handler(*args)

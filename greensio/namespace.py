@@ -10,13 +10,13 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from greensio.exceptions import UsageError
-from greensio.handlers import LIFECYCLE_EVENTS, call_flexibly
+from greensio.handlers import NamespaceBase
 
 if TYPE_CHECKING:
     from greensio.server import Server
 
 
-class Namespace:
+class Namespace(NamespaceBase):
     """Base class for server-side class-based namespaces.
 
     Attributes:
@@ -25,29 +25,16 @@ class Namespace:
     """
 
     def __init__(self, namespace: str | None = None) -> None:
-        self.namespace = namespace or "/"
+        super().__init__(namespace)
         self.server: Server | None = None
 
-    def _set_server(self, server: Server) -> None:
+    def _attach(self, server: Server) -> None:
         self.server = server
 
     def _srv(self) -> Server:
         if self.server is None:
             raise UsageError("register the namespace with Server.register_namespace() first")
         return self.server
-
-    def trigger_event(self, event: str, *args: Any) -> Any:
-        """Dispatch ``event`` to the ``on_<event>`` method; None when there is none.
-
-        ``on_connect`` may take ``(sid, environ)`` or ``(sid, environ, auth)``, and
-        ``on_disconnect`` ``(sid)`` or ``(sid, reason)``.
-        """
-        handler = getattr(self, "on_" + event, None)
-        if handler is None:
-            return None
-        if event in LIFECYCLE_EVENTS:
-            return call_flexibly(handler, *args)
-        return handler(*args)
 
     # --- forwarding to the server, with this namespace by default --------------------------------
     def emit(

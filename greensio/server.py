@@ -15,7 +15,7 @@ from typing import Any
 from greensio import exceptions
 from greensio.acks import Waiter
 from greensio.engineio_server import EngineIOServer, make_logger
-from greensio.handlers import Handler, HandlerRegistry, NamespaceHandler, call_flexibly
+from greensio.handlers import Handler, HandlerRegistration, HandlerRegistry, call_flexibly
 from greensio.manager import Manager
 from greensio.protocol.engineio_session import CloseReason
 from greensio.protocol.events import (
@@ -57,7 +57,7 @@ def _ack_value(args: list[Any]) -> Any:
     return args[0] if len(args) == 1 else tuple(args)
 
 
-class Server:
+class Server(HandlerRegistration):
     """A Socket.IO server.
 
     Args:
@@ -130,38 +130,6 @@ class Server:
         return self.registry.functions
 
     # --- handler registration --------------------------------------------------------------------
-    def on(self, event: str, handler: Handler | None = None, namespace: str | None = None) -> Any:
-        """Register ``handler`` for ``event`` on ``namespace`` ('/' by default); or decorate.
-
-        ``event`` may be ``'*'`` (catch-all: ``handler(event, sid, *args)``) and ``namespace``
-        may be ``'*'`` (any namespace without handlers of its own: ``handler(namespace, sid,
-        *args)``).
-        """
-        namespace = namespace or "/"
-
-        def register(fn: Handler) -> Handler:
-            self.registry.on(event, fn, namespace)
-            return fn
-
-        return register(handler) if handler is not None else register
-
-    def event(self, *args: Any, **kwargs: Any) -> Any:
-        """Decorator registering a handler named after the function: ``@sio.event``."""
-        if len(args) == 1 and not kwargs and callable(args[0]):
-            return self.on(args[0].__name__)(args[0])
-
-        def register(fn: Handler) -> Handler:
-            return self.on(fn.__name__, **kwargs)(fn)
-
-        return register
-
-    def register_namespace(self, namespace_handler: NamespaceHandler) -> None:
-        """Register a class-based namespace (a ``greensio.Namespace`` instance)."""
-        if not hasattr(namespace_handler, "trigger_event"):
-            raise exceptions.UsageError("not a namespace handler")
-        namespace_handler._set_server(self)  # type: ignore[attr-defined]
-        self.registry.register_namespace(namespace_handler)
-
     # --- sending ---------------------------------------------------------------------------------
     def emit(
         self,

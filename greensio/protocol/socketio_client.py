@@ -26,6 +26,7 @@ from greensio.protocol.events import (
     NamespaceDisconnected,
 )
 from greensio.protocol.socketio_packets import Packet, PacketCodec, PacketType
+from greensio.protocol.socketio_session import data_events
 
 Event = (
     NamespaceConnected
@@ -71,15 +72,8 @@ class ClientSession:
         if packet is None:
             return []
         kind, namespace = packet.type, packet.namespace
-        if kind is PacketType.EVENT:
-            if namespace not in self.sids:
-                return []
-            return [EventReceived(namespace, packet.data[0], packet.data[1:], packet.ack_id)]
-        if kind is PacketType.ACK:
-            if namespace not in self.sids:
-                return []
-            assert packet.ack_id is not None
-            return [AckReceived(namespace, packet.ack_id, packet.data)]
+        if kind is PacketType.EVENT or kind is PacketType.ACK:
+            return list(data_events(packet, namespace in self.sids))
         if kind is PacketType.CONNECT:
             return self._connected(namespace, packet.data)
         if kind is PacketType.CONNECT_ERROR:

@@ -55,16 +55,8 @@ class ServerSession:
         if packet is None:
             return []
         kind, namespace = packet.type, packet.namespace
-        if kind is PacketType.EVENT:
-            if namespace not in self.sids:
-                return []
-            data = packet.data
-            return [EventReceived(namespace, data[0], data[1:], packet.ack_id)]
-        if kind is PacketType.ACK:
-            if namespace not in self.sids:
-                return []
-            assert packet.ack_id is not None
-            return [AckReceived(namespace, packet.ack_id, packet.data)]
+        if kind is PacketType.EVENT or kind is PacketType.ACK:
+            return list(data_events(packet, namespace in self.sids))
         if kind is PacketType.CONNECT:
             if namespace in self.sids:
                 return []
@@ -142,3 +134,15 @@ class ServerSession:
     def connect_timed_out(self, now: float) -> bool:
         """True once the connection has gone ``connect_timeout`` without joining a namespace."""
         return self._connect_deadline is not None and now >= self._connect_deadline
+
+
+def data_events(packet: Packet, connected: bool) -> tuple[EventReceived | AckReceived, ...]:
+    """The event for an EVENT or ACK packet; none for a namespace that is not connected (the
+    reference implementations ignore those). Shared by the server and client sessions."""
+    if not connected:
+        return ()
+    data = packet.data
+    if packet.type is PacketType.EVENT:
+        return (EventReceived(packet.namespace, data[0], data[1:], packet.ack_id),)
+    assert packet.ack_id is not None
+    return (AckReceived(packet.namespace, packet.ack_id, data),)

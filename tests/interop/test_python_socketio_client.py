@@ -16,40 +16,13 @@ import threading
 import pytest
 import socketio
 
+from tests.support.peers import STEP, Recorder
 from tests.support.servers import UNIT
 
 pytestmark = pytest.mark.timeout(30 * UNIT)
 
 UNICODE = "héllo wörld ✓ 日本語 🎉"
 PRIVATE = "/private"
-STEP = 3 * UNIT
-
-
-class Recorder:
-    """A thread-safe log of (event, args) as the client's handlers saw them."""
-
-    def __init__(self) -> None:
-        self._changed = threading.Condition()
-        self.seen: list[tuple[str, tuple]] = []
-
-    def add(self, event: str, *args: object) -> None:
-        with self._changed:
-            self.seen.append((event, args))
-            self._changed.notify_all()
-
-    def handler(self, event: str):
-        """A handler that records ``event`` and returns None (so an ack, if asked for, is empty)."""
-        return lambda *args: self.add(event, *args)
-
-    def wait_for(self, event: str, timeout: float = STEP) -> tuple:
-        """The arguments ``event`` was first seen with; fails after ``timeout`` seconds."""
-        with self._changed:
-            found = self._changed.wait_for(lambda: self._first(event) is not None, timeout)
-            assert found, f"no {event!r} within {timeout}s; seen: {self.seen}"
-            return self._first(event)
-
-    def _first(self, event: str) -> tuple | None:
-        return next((args for name, args in self.seen if name == event), None)
 
 
 class ListHandler(logging.Handler):
