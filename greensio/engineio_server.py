@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 import secrets
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from greensio.backends import get_backend
 from greensio.engineio_socket import EngineSocket
 from greensio.exceptions import ProtocolError, UsageError
+from greensio.handlers import call_flexibly
 from greensio.protocol.engineio_session import EngineSession, Event, RequestRejected, Transport
 from greensio.protocol.events import MessageReceived, SessionClosed
 from greensio.timers import Timers
@@ -42,13 +44,24 @@ def make_logger(logger: bool | logging.Logger, default: logging.Logger) -> loggi
     return default
 
 
+#: python-engineio options greensio accepts and does not need (no HTTP compression of polling
+#: responses; the heartbeat already reaps dead clients).
+_IGNORED_OPTIONS = frozenset({"http_compression", "compression_threshold", "monitor_clients"})
+
+
+def _check_options(options: dict[str, Any]) -> None:
+    unknown = sorted(set(options) - _IGNORED_OPTIONS)
+    if unknown:
+        warnings.warn(f"greensio ignores unknown option(s) {unknown}", UserWarning, stacklevel=3)
+
+
 class EngineIOServer:
     """Engine.IO server. Args follow python-engineio's ``Server`` (times in seconds)."""
 
     def __init__(
         self,
         async_mode: str | None = None,
-        ping_interval: float = 25,
+        ping_interval: float | tuple[float, float] = 25,
         ping_timeout: float = 20,
         max_http_buffer_size: int = 1_000_000,
         allow_upgrades: bool = True,
@@ -60,11 +73,17 @@ class EngineIOServer:
         async_handlers: bool = True,
         max_payload_packets: int = 1000,
         poll_batch_packets: int = 16,
-        **_ignored: Any,
+        **unknown: Any,
     ) -> None:
+        _check_options(unknown)
         self.backend = get_backend(async_mode)
         self.async_mode = self.backend.name
-        self.ping_interval = float(ping_interval)
+        # python-engineio also takes (interval, grace): the grace is extra time for a late PONG.
+        if isinstance(ping_interval, (tuple, list)):
+            interval, self.ping_grace = float(ping_interval[0]), float(ping_interval[1])
+        else:
+            interval, self.ping_grace = float(ping_interval), 0.0
+        self.ping_interval = interval
         self.ping_timeout = float(ping_timeout)
         self.max_http_buffer_size = max_http_buffer_size
         self.allow_upgrades = allow_upgrades
@@ -152,12 +171,7 @@ class EngineIOServer:
         if sock.ws is not None:
             sock.ws.close()
         self.logger.info("%s: closed (%s)", sock.sid, reason)
-        handler = self.handlers.get("disconnect")
-        if handler is not None:
-            try:
-                handler(sock.sid, reason)
-            except Exception:
-                self.logger.exception("disconnect handler failed")
+        self._trigger("disconnect", sock.sid, reason)
 
     def _trigger(self, event: str, *args: Any) -> Any:
         handler = self.handlers.get(event)
@@ -168,11 +182,12 @@ class EngineIOServer:
         return self._run_handler(handler, args)
 
     def _run_handler(self, handler: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+        """Run an application handler; an exception is logged (and refuses a connect)."""
         try:
-            return handler(*args)
+            return call_flexibly(handler, *args)
         except Exception:
             self.logger.exception("Engine.IO handler failed")
-            return None
+            return False
 
     # --- WSGI entry point ------------------------------------------------------------------------
     def handle_request(self, environ: dict[str, Any], start_response: http.StartResponse) -> Any:
@@ -218,6 +233,7 @@ class EngineIOServer:
             now=self.backend.monotonic(),
             ping_interval=self.ping_interval,
             ping_timeout=self.ping_timeout,
+            ping_grace=self.ping_grace,
             max_payload=self.max_http_buffer_size,
             upgrades=upgrades,
             max_payload_packets=self.max_payload_packets,
@@ -347,7 +363,7 @@ class EngineIOServer:
             events = rejected.events
             self.dispatch(sock, events)
             return http.error(start_response, 400, "Bad request", 3, cors)
-        wait = self.ping_interval + self.ping_timeout
+        wait = self.ping_interval + self.ping_timeout + self.ping_grace
         while True:
             with sock.lock:
                 sock.wake.clear()

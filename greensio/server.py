@@ -69,8 +69,8 @@ class Server(HandlerRegistration):
             runs each event in its own task. (python-socketio's ``async_handlers`` is accepted
             and ignored: acks a blocked ``call()`` waits for are delivered either way.)
         always_connect: accept CONNECT before running the connect handler.
-        namespaces: the namespaces clients may join: a list, ``'*'`` for any; by default the
-            ones with handlers.
+        namespaces: the namespaces clients may join besides those with handlers: a list
+            (``['/']`` by default, as python-socketio), or ``'*'`` for any.
         connect_timeout: seconds a connection may stay without joining a namespace (45).
         max_attachments: most binary attachments one packet may carry (10, as Node).
         max_pending_acks: most acks one client may owe the server at once (1000).
@@ -116,7 +116,7 @@ class Server(HandlerRegistration):
             self.codec = Codec(json, max_attachments=max_attachments)
         self.ordered_handlers = ordered_handlers
         self.always_connect = always_connect
-        self.namespaces = namespaces
+        self.namespaces = ["/"] if namespaces is None else namespaces
         self.connect_timeout = connect_timeout
         self.max_pending_acks = max_pending_acks
         self.registry = HandlerRegistry()
@@ -201,22 +201,18 @@ class Server(HandlerRegistration):
     ) -> Any:
         """Emit to one client and block this greenlet until its ack; return the ack's data.
 
-        Returns None, the single value, or a tuple for several. With ``room`` (or ``to`` naming
-        a room or a list), the call goes to every member and returns ``{sid: reply}`` for those
-        that answered within ``timeout``.
+        Returns None, the single value, or a tuple for several. With ``room=`` (a room or a
+        list of rooms; or ``to=`` a list), the call goes to every member and returns
+        ``{sid: reply}`` for those that answered within ``timeout``.
 
         Raises:
             TimeoutError: no ack within ``timeout`` seconds.
-            DisconnectedError: the client left before answering (raised at once).
-            BadNamespaceError: ``sid`` is not connected to the namespace.
+            DisconnectedError: the client is not connected, or left before answering (raised
+                at once, where python-socketio waits out the timeout).
         """
         namespace = namespace or "/"
         target = sid if sid is not None else to
-        if (
-            room is None
-            and isinstance(target, str)
-            and self.manager.is_connected(target, namespace)
-        ):
+        if room is None and isinstance(target, str):
             return self._call_one(event, _args_of(data), target, namespace, timeout)
         if room is None and target is None:
             raise exceptions.UsageError("call() needs sid=, to= or room=")
@@ -227,7 +223,10 @@ class Server(HandlerRegistration):
     def _call_one(
         self, event: str, args: list[Any], sid: str, namespace: str, timeout: float
     ) -> Any:
-        conn = self._connection(sid, namespace)
+        try:
+            conn = self._connection(sid, namespace)
+        except exceptions.BadNamespaceError as exc:
+            raise exceptions.DisconnectedError(str(exc)) from None
         waiter = self._send_with_ack(
             conn, namespace, event, args, functools.partial(conn.acks.add_waiter, namespace)
         )
@@ -523,10 +522,11 @@ class Server(HandlerRegistration):
                     self.eio.send_messages(conn.eio_sid, out)
 
     def _left(self, conn: ClientConnection, sid: str, namespace: str, reason: str) -> None:
-        """``sid`` is gone from ``namespace``: forget it, fail its acks, run its handler once."""
-        if not self.manager.is_connected(sid, namespace):
+        """``sid`` is gone from ``namespace``: fail its acks, run its handler once (its rooms
+        and session still readable there, as in python-socketio), then forget it."""
+        if not self.manager.is_connected(sid, namespace) or (sid, namespace) in conn.leaving:
             return
-        self.manager.disconnect(sid, namespace)
+        conn.leaving.add((sid, namespace))
         conn.acks.fail_namespace(namespace)
         found = self.registry.find("disconnect", namespace)
         try:
@@ -536,7 +536,9 @@ class Server(HandlerRegistration):
         except Exception:
             self.logger.exception("disconnect handler failed")
         finally:
+            self.manager.disconnect(sid, namespace)
             conn.user_sessions.pop(namespace, None)
+            conn.leaving.discard((sid, namespace))
 
     def _send_raw(self, conn: ClientConnection, messages: list[str | bytes]) -> None:
         if messages:

@@ -29,3 +29,5 @@ class ClientConnection(TaskQueue):
         self.acks = PendingAcks(backend, max_pending_acks)
         #: namespace -> the application's session dict (``Server.get_session``).
         self.user_sessions: dict[str, dict[str, Any]] = {}
+        #: (sid, namespace) whose disconnect handler is running (it may call disconnect again).
+        self.leaving: set[tuple[str, str]] = set()

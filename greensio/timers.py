@@ -32,17 +32,20 @@ class Timers:
         with self._lock:
             earliest = self._heap[0][0] if self._heap else None
             heapq.heappush(self._heap, (when, next(self._counter), fn, args))
-            if not self._running and not self._stopped:
+            if not self._running:
                 self._running = True
+                self._stopped = False
                 self.backend.spawn(self._run)
             elif earliest is None or when < earliest:
                 self._wake.set()
 
     def stop(self) -> None:
+        """End the loop and drop what is scheduled; a later ``call_at`` starts a new loop."""
         # Under the lock, so that the loop either sees the flag or has cleared ``_wake`` before it
         # is set; otherwise a loop just starting could clear the wake-up and sleep a whole delay.
         with self._lock:
             self._stopped = True
+            self._heap.clear()
             self._wake.set()
 
     def _run(self) -> None:
@@ -51,6 +54,7 @@ class Timers:
             due = []
             with self._lock:
                 if self._stopped:
+                    self._running = False
                     return
                 while self._heap and self._heap[0][0] <= now:
                     due.append(heapq.heappop(self._heap))

@@ -83,6 +83,7 @@ class EngineSession:
         now: float,
         ping_interval: float,
         ping_timeout: float,
+        ping_grace: float = 0.0,
         max_payload: int,
         upgrades: tuple[str, ...] = ("websocket",),
         max_payload_packets: int = 1000,
@@ -92,6 +93,8 @@ class EngineSession:
         self.transport = transport
         self.ping_interval = ping_interval
         self.ping_timeout = ping_timeout
+        #: Extra time for a late PONG, not announced in the handshake (python-engineio's).
+        self.ping_grace = ping_grace
         self.max_payload = max_payload
         self.max_payload_packets = max_payload_packets
         #: Most packets one GET response carries: python-engineio's client rejects a payload of
@@ -280,7 +283,7 @@ class EngineSession:
                 return self._close(CloseReason.PING_TIMEOUT)
         elif now >= self._next_ping_at:
             self._outbox.append(_PING)
-            self._pong_deadline = now + self.ping_timeout
+            self._pong_deadline = now + self.ping_timeout + self.ping_grace
         return []
 
     # --- closing ---------------------------------------------------------------------------------

@@ -28,13 +28,17 @@ def query(environ: dict[str, Any]) -> dict[str, str]:
 class CorsPolicy:
     """Which browser origins may talk to the server (DESIGN.md: same-origin unless configured).
 
-    ``allowed`` is None (same origin only), ``'*'`` (any), or an iterable of origins.
-    Requests without an Origin header (non-browser clients) are always allowed.
+    ``allowed`` is None (same origin only), ``'*'`` (any), an iterable of origins, or an empty
+    list (CORS handling off: no check and no headers, as python-engineio). Requests without an
+    Origin header (non-browser clients) are always allowed.
     """
 
     def __init__(self, allowed: str | Iterable[str] | None, credentials: bool = True) -> None:
         if isinstance(allowed, str) and allowed != "*":
             allowed = [allowed]
+        if allowed is not None and not isinstance(allowed, str):
+            allowed = list(allowed)
+        self.disabled = allowed == []
         self.any = allowed == "*"
         self.origins = frozenset() if allowed is None or self.any else frozenset(allowed)
         self.same_origin_only = allowed is None
@@ -42,7 +46,7 @@ class CorsPolicy:
 
     def allows(self, environ: dict[str, Any]) -> bool:
         origin = environ.get("HTTP_ORIGIN")
-        if origin is None or self.any:
+        if origin is None or self.any or self.disabled:
             return True
         if origin in self.origins:
             return True
@@ -57,7 +61,7 @@ class CorsPolicy:
     def headers(self, environ: dict[str, Any]) -> list[tuple[str, str]]:
         """Access-Control headers for an allowed request (none when it sent no Origin)."""
         origin = environ.get("HTTP_ORIGIN")
-        if origin is None:
+        if origin is None or self.disabled:
             return []
         result = [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
         if self.credentials:
