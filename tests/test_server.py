@@ -29,11 +29,13 @@ def api_server(request):
 def connect(api_server):
     made: list[Peer] = []
 
-    def make(auth=None, namespaces=None, answers=None) -> Peer:
+    def make(auth=None, namespaces=None, answers=None, transports=None) -> Peer:
         peer = Peer(EVENTS)
         for event, answer in (answers or {}).items():
             peer.sio.on(event, answer)
-        peer.connect(api_server.url, namespaces or ["/"], api_server.transports, auth=auth)
+        peer.connect(
+            api_server.url, namespaces or ["/"], transports or api_server.transports, auth=auth
+        )
         made.append(peer)
         return peer
 
@@ -72,7 +74,9 @@ def test_call_times_out(connect):
 
 
 def test_call_fails_fast_when_the_client_leaves(connect):
-    peer = connect(answers={"leave_now": lambda: None})
+    # Over WebSocket whatever the module's transport: python-engineio's polling client can lose
+    # its own CLOSE packet, and then only the heartbeat tells the server it left.
+    peer = connect(answers={"leave_now": lambda: None}, transports=["websocket"])
     watcher = connect()
     leaving = peer.sio
 
@@ -175,6 +179,28 @@ def test_server_side_disconnect_runs_the_handler_with_its_reason(connect):
     peer.sio.emit("kick")
     assert peer.record.wait_for("disconnect")
     assert [sid, "server disconnect"] in call(watcher, "disconnects")
+
+
+def test_disconnect_handler_still_sees_the_session_and_rooms(connect):
+    peer, watcher = connect(), connect()
+    sid = peer.sio.get_sid()
+    call(peer, "save", "kept")
+    call(peer, "join", "lounge")
+    peer.sio.emit("kick")
+    assert peer.record.wait_for("disconnect")
+    deadline = time.monotonic() + STEP
+    seen = None
+    while time.monotonic() < deadline and seen is None:
+        seen = call(watcher, "seen_on_disconnect", sid)
+        time.sleep(0.05)
+    assert seen == {"session": "kept", "rooms": sorted([sid, "lounge"])}
+
+
+def test_call_to_a_client_that_is_gone_fails_at_once(connect):
+    watcher = connect()
+    outcome, elapsed = call(watcher, "call_gone", "no-such-sid")
+    assert outcome == "disconnected"
+    assert elapsed < 1
 
 
 def test_client_disconnect_reason(connect, api_server):

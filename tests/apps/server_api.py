@@ -8,7 +8,7 @@ import time
 
 def build(socketio, **options):
     sio = socketio.Server(**options)
-    state = {"disconnects": [], "callbacks": [], "calls": [], "seq": {}}
+    state = {"disconnects": [], "callbacks": [], "calls": [], "seq": {}, "on_disconnect": {}}
 
     @sio.event
     def connect(sid, environ, auth):
@@ -18,6 +18,24 @@ def build(socketio, **options):
     @sio.event
     def disconnect(sid, reason):
         state["disconnects"].append([sid, reason])
+        # python-socketio lets the disconnect handler still read the session and rooms.
+        state["on_disconnect"][sid] = {
+            "session": sio.get_session(sid).get("value"),
+            "rooms": sorted(sio.rooms(sid)),
+        }
+
+    @sio.event
+    def seen_on_disconnect(sid, other):
+        return state["on_disconnect"].get(other)
+
+    @sio.event
+    def call_gone(sid, other):
+        start = time.monotonic()
+        try:
+            sio.call("question", "hello?", to=other, timeout=10)
+        except socketio.exceptions.DisconnectedError:
+            return ["disconnected", time.monotonic() - start]
+        return ["answered"]
 
     @sio.event
     def call_me_back(sid, data):
