@@ -30,11 +30,13 @@ class Timers:
 
     def call_at(self, when: float, fn: Callable[..., Any], *args: Any) -> None:
         with self._lock:
+            # After stop(), a loop that has not woken up to it yet carries on with this timer;
+            # one that has already returned is replaced below.
+            self._stopped = False
             earliest = self._heap[0][0] if self._heap else None
             heapq.heappush(self._heap, (when, next(self._counter), fn, args))
             if not self._running:
                 self._running = True
-                self._stopped = False
                 self.backend.spawn(self._run)
             elif earliest is None or when < earliest:
                 self._wake.set()

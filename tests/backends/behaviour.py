@@ -1,0 +1,144 @@
+"""What every concurrency backend must do, written once and run against each backend.
+
+``tests/backends/test_backends.py`` runs these checks in-process for the threading backend, and
+for gevent in a child process (``python -m tests.backends.behaviour gevent``), so that gevent's hub
+never runs inside the pytest process. Nothing here monkey-patches: the gevent checks use the
+backend's own primitives, as greensio does. The child prints one JSON line,
+``{check_name: null | "traceback"}``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from collections.abc import Callable
+
+from greensio.backends import get_backend
+from greensio.backends.base import Backend
+from tests.support.servers import UNIT
+
+WAIT = 2 * UNIT
+SHORT = 0.05 * UNIT
+
+
+def check_identity(backend: Backend, mode: str) -> None:
+    assert backend.name == mode
+    first = backend.monotonic()
+    second = backend.monotonic()
+    assert isinstance(first, float) and second >= first
+
+
+def check_spawn(backend: Backend, mode: str) -> None:
+    got: list[object] = []
+    go = backend.event()
+
+    def task(a: int, *, b: str) -> None:
+        assert go.wait(WAIT)
+        got.append((a, b))
+
+    handle = backend.spawn(task, 1, b="two")
+    assert got == []  # spawn returns without running the task to its end
+    go.set()
+    handle.join(WAIT)
+    assert got == [(1, "two")]
+
+
+def check_sleep(backend: Backend, mode: str) -> None:
+    ran: list[bool] = []
+    backend.spawn(ran.append, True)
+    start = backend.monotonic()
+    backend.sleep(SHORT)
+    assert backend.monotonic() - start >= SHORT * 0.9
+    assert ran == [True]  # other tasks ran while this one slept
+
+
+def check_event(backend: Backend, mode: str) -> None:
+    event = backend.event()
+    assert not event.is_set()
+    start = backend.monotonic()
+    assert event.wait(SHORT) is False
+    assert backend.monotonic() - start >= SHORT * 0.9
+
+    def set_later() -> None:
+        backend.sleep(SHORT)
+        event.set()
+
+    backend.spawn(set_later)
+    assert event.wait(WAIT) is True
+    assert event.is_set()
+    assert event.wait(0) is True
+    event.clear()
+    assert not event.is_set()
+
+
+def check_lock_excludes(backend: Backend, mode: str) -> None:
+    lock = backend.lock()
+    trace: list[str] = []
+
+    def critical(name: str) -> None:
+        with lock:
+            trace.append(f"{name} in")
+            backend.sleep(SHORT)
+            trace.append(f"{name} out")
+
+    handles = [backend.spawn(critical, name) for name in ("a", "b")]
+    for handle in handles:
+        handle.join(WAIT)
+    assert len(trace) == 4
+    assert [entry.split()[1] for entry in trace] == ["in", "out", "in", "out"], trace
+
+
+def check_lock_is_reentrant(backend: Backend, mode: str) -> None:
+    lock = backend.lock()
+    with lock:
+        with lock:  # EngineSocket.flush() runs with the lock held, and may be called again inside
+            pass
+        assert lock.acquire(blocking=False)
+        lock.release()
+
+
+def check_lock_held_elsewhere(backend: Backend, mode: str) -> None:
+    lock = backend.lock()
+    held, release = backend.event(), backend.event()
+
+    def holder() -> None:
+        with lock:
+            held.set()
+            release.wait(WAIT)
+
+    handle = backend.spawn(holder)
+    assert held.wait(WAIT)
+    assert lock.acquire(blocking=False) is False
+    start = backend.monotonic()
+    assert lock.acquire(timeout=SHORT) is False
+    assert backend.monotonic() - start >= SHORT * 0.9
+    release.set()
+    assert lock.acquire(timeout=WAIT) is True
+    lock.release()
+    handle.join(WAIT)
+
+
+CHECKS: dict[str, Callable[[Backend, str], None]] = {
+    name: fn for name, fn in globals().items() if name.startswith("check_")
+}
+
+
+def run(mode: str, name: str) -> None:
+    """Run one check against a fresh backend for ``mode``."""
+    CHECKS[name](get_backend(mode), mode)
+
+
+def main(mode: str) -> None:
+    results: dict[str, str | None] = {}
+    for name in CHECKS:
+        try:
+            run(mode, name)
+            results[name] = None
+        except BaseException:  # noqa: BLE001 - reported to the parent test, which fails on it
+            results[name] = traceback.format_exc()
+    print(json.dumps(results), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
