@@ -165,13 +165,22 @@ class EngineIOServer:
                 self._closed(sock, event.reason)
 
     def _closed(self, sock: EngineSocket[EngineSession], reason: str) -> None:
-        if self.sockets.get(sock.sid) is sock:
-            del self.sockets[sock.sid]
+        if sock.session.awaits_last_poll:
+            # Keep the session for the client's next GET, which fetches the CLOSE (as the
+            # reference server does); forget it after a heartbeat's worth of time regardless.
+            deadline = self.backend.monotonic() + self.ping_interval + self.ping_timeout
+            self.timers.call_at(deadline, self._forget, sock)
+        else:
+            self._forget(sock)
         sock.wake.set()
         if sock.ws is not None:
             sock.ws.close()
         self.logger.info("%s: closed (%s)", sock.sid, reason)
         self._trigger("disconnect", sock.sid, reason)
+
+    def _forget(self, sock: EngineSocket[EngineSession]) -> None:
+        if self.sockets.get(sock.sid) is sock:
+            del self.sockets[sock.sid]
 
     def _trigger(self, event: str, *args: Any) -> Any:
         handler = self.handlers.get(event)
@@ -369,6 +378,8 @@ class EngineIOServer:
                 sock.wake.clear()
                 payload = session.end_poll()
             if payload is not None:
+                if session.closed and not session.has_output():
+                    self._forget(sock)
                 return http.respond(start_response, 200, payload, cors)
             sock.wake.wait(wait)
 

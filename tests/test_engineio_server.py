@@ -248,13 +248,6 @@ def test_silent_polling_client_is_a_ping_timeout(fast_server, peer):
     assert wait_reason(fast_server, peer, sid, timeout) == "ping timeout"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="greensio forgets a closed session at once, so the CLOSE packet queued for a polling "
-    "client with no GET pending is never delivered: its next GET gets 400 'Session ID unknown', "
-    "which python-engineio's client reports as 'transport error' (so does python-engineio's "
-    "server). The reference server (JS engine.io) keeps it for the next GET.",
-)
 def test_close_reaches_a_polling_client_between_polls(server, peer):
     sid = polling_handshake(server)
     url = server.url + "/socket.io/"

@@ -23,7 +23,8 @@ session to WebSocket for good. From then on polling requests on the session are 
 Closing: ``close()`` (server), a CLOSE packet (client), a heartbeat timeout, a transport that went
 away (``transport_closed``) or a protocol violation end the session once, reported as one
 ``SessionClosed`` event. A server close queues a CLOSE packet for the client; a pending GET is
-answered (CLOSE, or NOOP when the client itself closed).
+answered (CLOSE, or NOOP when the client itself closed), and without one the next GET fetches it
+(``awaits_last_poll``); after that every request on the session is refused.
 
 Nobody but this class changes this state.
 """
@@ -126,6 +127,16 @@ class EngineSession:
     def closed(self) -> bool:
         return self.close_reason is not None
 
+    @property
+    def awaits_last_poll(self) -> bool:
+        """Closed by the server with no GET pending: the next GET must still fetch the CLOSE."""
+        return (
+            self.close_reason is not None
+            and self.transport is Transport.POLLING
+            and not self._poll_pending
+            and bool(self._outbox)
+        )
+
     # --- output ----------------------------------------------------------------------------------
     def send_message(self, data: str | bytes) -> None:
         """Queue a MESSAGE; afterwards the caller wakes whatever drains the outbox."""
@@ -160,8 +171,10 @@ class EngineSession:
 
         A GET while another is pending closes the session (the pending one is answered with CLOSE).
         """
-        if self.transport is not Transport.POLLING or self.close_reason is not None:
+        if self.transport is not Transport.POLLING:
             raise RequestRejected("session is not polling")
+        if self.close_reason is not None and not self.awaits_last_poll:
+            raise RequestRejected("session is closed")
         if self._poll_pending:
             events = self._close(CloseReason.TRANSPORT_ERROR, notify_client=True)
             raise RequestRejected("concurrent GET on one session", events)

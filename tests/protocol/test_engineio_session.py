@@ -305,9 +305,22 @@ def test_closed_session_rejects_polling_requests() -> None:
     session = make()
     session.close()
     with pytest.raises(RequestRejected):
-        session.begin_poll()
-    with pytest.raises(RequestRejected):
         session.receive_poll_body(b"4x", 0.0)
+    # A server close with no GET pending: the next GET still fetches the CLOSE, once.
+    assert session.awaits_last_poll
+    session.begin_poll()
+    assert session.end_poll() == "1"
+    assert not session.awaits_last_poll
+    with pytest.raises(RequestRejected):
+        session.begin_poll()
+
+
+def test_a_client_close_leaves_nothing_for_a_last_poll() -> None:
+    session = make()
+    PollingClient(session).post("1")
+    assert session.closed and not session.awaits_last_poll
+    with pytest.raises(RequestRejected):
+        session.begin_poll()
 
 
 def test_websocket_session_rejects_polling_requests() -> None:
