@@ -15,6 +15,7 @@ from typing import Any
 from greensio import exceptions
 from greensio.backends.base import Backend, EventLike
 from greensio.exceptions import DisconnectedError, GreensioError
+from greensio.tasks import run_guarded
 
 
 class Waiter:
@@ -42,11 +43,11 @@ class _Callback:
         self.backend = backend
 
     def resolve(self, args: list[Any]) -> None:
-        self.backend.spawn(self.fn, *args)
+        self.backend.run_soon(run_guarded, self.fn, tuple(args))
 
     def fail(self, error: GreensioError) -> None:
         if self.reports_errors:
-            self.backend.spawn(self.fn, error)
+            self.backend.run_soon(run_guarded, self.fn, (error,))
 
 
 class PendingAcks:

@@ -36,6 +36,8 @@ from greensio.tasks import TaskQueue
 default_logger = logging.getLogger("greensio.client")
 
 _Buffered = tuple[str, str, list[Any], Handler | None, float | None]
+#: Longest a blocking wait() sleeps without looking at pending signals, in seconds.
+_WAIT_SLICE = 0.25
 
 
 def _resolve(value: Any) -> Any:
@@ -395,7 +397,11 @@ class Client(HandlerRegistration):
 
     def wait(self) -> None:
         """Block until the connection ends for good (reconnections included)."""
-        self._finished.wait()
+        # In slices: a signal (Ctrl+C) that the kernel hands to another thread runs its Python
+        # handler only when the main thread next runs bytecode, which an untimed wait may never
+        # let it do (with async_mode='threading').
+        while not self._finished.wait(_WAIT_SLICE):
+            pass
 
     def start_background_task(self, target: Handler, *args: Any, **kwargs: Any) -> Any:
         return self.backend.spawn(target, *args, **kwargs)
@@ -430,8 +436,8 @@ class Client(HandlerRegistration):
                 self._namespace_connected(event.namespace, event.sid)
             elif isinstance(event, NamespaceConnectFailed):
                 self._errors[event.namespace] = event.data
-                self._settle(event.namespace)
                 self._trigger_later("connect_error", event.namespace, event.data)
+                self.tasks.run_in_order(self._settle, event.namespace)
             elif isinstance(event, NamespaceDisconnected):
                 self._namespace_left(event.namespace, event.reason)
 
@@ -440,7 +446,8 @@ class Client(HandlerRegistration):
             self.namespaces[namespace] = sid
             self._flush_offline(namespace)
         self._trigger_later("connect", namespace)
-        self._settle(namespace)
+        # connect() returns once the handler has run, as python-socketio's does.
+        self.tasks.run_in_order(self._settle, namespace)
 
     def _settle(self, namespace: str) -> None:
         self._pending.discard(namespace)
@@ -457,18 +464,24 @@ class Client(HandlerRegistration):
             self.backend.spawn(self.eio.disconnect)
 
     def _on_eio_disconnect(self, reason: str) -> None:
+        unexpected = reason != self.reason.CLIENT_DISCONNECT and not self._server_disconnected
         with self.lock:
             left = list(self.namespaces)
             self.namespaces.clear()
             self.session = None
+            will_reconnect = bool(
+                unexpected and self.reconnection and not self._stop.is_set() and left
+            )
+            start_loop = will_reconnect and not self._reconnecting
+            if start_loop:
+                # Decided before the disconnect handlers run, so that what they emit is buffered.
+                self._reconnecting = True
         self.acks.fail_namespace(None)
         for namespace in left:
             self._trigger_later("disconnect", namespace, reason)
         self._settled.set()
-        unexpected = reason != self.reason.CLIENT_DISCONNECT and not self._server_disconnected
-        if unexpected and self.reconnection and not self._stop.is_set() and left:
-            if not self._reconnecting:
-                self._reconnecting = True
+        if will_reconnect:
+            if start_loop:
                 self.backend.spawn(self._reconnect_loop)
         elif not self._reconnecting:
             self._drop_offline()

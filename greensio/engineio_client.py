@@ -123,6 +123,10 @@ class EngineIOClient:
         if not transports or any(t not in ("polling", "websocket") for t in transports):
             raise exceptions.UsageError(f"bad transports {transports!r}")
         self._url, self._path, self._headers = url, engineio_path, dict(headers or {})
+        if self._http is not None:
+            # The pool is kept across connections, but each one sends its own headers (a
+            # reconnection may bring new ones: python-socketio's callable ``headers``).
+            self._http.headers = dict(self._headers)
         self.state = "connecting"
         try:
             if transports[0] == "polling":
@@ -339,16 +343,12 @@ class EngineIOClient:
             deadline = self.backend.monotonic() + self.request_timeout
             # Let the current GET (answered with NOOP once the probe is in) and any POST finish,
             # so that nothing sent over polling can arrive after what goes over the WebSocket.
-            while not self._polling_stopped.wait(0.01) or self._posting:
+            # ``_posting`` is read under the lock the writer takes a body under: checked outside
+            # it, a POST could start between the check and the switch, reach the server after
+            # the UPGRADE and be refused (400), losing the connection.
+            while not self._switch_to_websocket(sock, ws):
                 if self.backend.monotonic() > deadline:
                     raise exceptions.ProtocolError("polling did not stop for the upgrade")
-            with sock.lock:
-                if session.closed:
-                    raise exceptions.ConnectionError("closed during the upgrade")
-                ws.send_many(list(session.complete_upgrade()))
-                sock.ws = ws
-                sock.wake.set()  # lets the POST writer see the switch and end
-                sock.flush()
         except exceptions.GreensioError as exc:
             self.logger.info("upgrade abandoned: %s", exc)
             with sock.lock:
@@ -358,9 +358,30 @@ class EngineIOClient:
                 with sock.lock:
                     events = session.transport_closed(error=True)
                 self.dispatch(sock, events)
+            # Polling may have stopped for this upgrade: then this task is the connection's
+            # last, and disconnect() waits for it to say so.
+            self._task_ended(sock)
             return
         self.logger.info("upgraded to websocket")
         self._read_websocket(sock, ws)
+
+    def _switch_to_websocket(self, sock: ClientSocket, ws: WebSocketConnection) -> bool:
+        """Complete the upgrade once polling has stopped and no POST is in flight; False if not
+        yet (after waiting a little for the poll loop)."""
+        if not self._polling_stopped.wait(0.01):
+            return False
+        with sock.lock:
+            posting = self._posting
+            if not posting:
+                if sock.session.closed:
+                    raise exceptions.ConnectionError("closed during the upgrade")
+                ws.send_many(list(sock.session.complete_upgrade()))
+                sock.ws = ws
+                sock.wake.set()  # lets the POST writer see the switch and end
+                sock.flush()
+        if posting:
+            self.backend.sleep(0.01)
+        return not posting
 
     def _task_ended(self, sock: ClientSocket) -> None:
         if sock.session.closed and (sock.ws is None or sock.ws.closed):

@@ -188,12 +188,17 @@ class EngineIOServer:
             return None
         if event == "message" and self.async_handlers:
             return self.backend.spawn(self._run_handler, handler, args)
-        return self._run_handler(handler, args)
+        return self._run_handler(handler, args, flexible=event == "disconnect")
 
-    def _run_handler(self, handler: Callable[..., Any], args: tuple[Any, ...]) -> Any:
-        """Run an application handler; an exception is logged (and refuses a connect)."""
+    def _run_handler(
+        self, handler: Callable[..., Any], args: tuple[Any, ...], flexible: bool = False
+    ) -> Any:
+        """Run an application handler; an exception is logged (and refuses a connect).
+
+        Only the disconnect handler may leave out an argument (its reason), as in python-engineio.
+        """
         try:
-            return call_flexibly(handler, *args)
+            return call_flexibly(handler, *args) if flexible else handler(*args)
         except Exception:
             self.logger.exception("Engine.IO handler failed")
             return False

@@ -14,6 +14,7 @@ functions for it.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -35,19 +36,42 @@ class NamespaceHandler(Protocol):
 def accepts(fn: Handler, count: int) -> bool:
     """Whether ``fn`` can be called with ``count`` positional arguments."""
     try:
-        inspect.signature(fn).bind(*range(count))
-    except TypeError:
-        return False
-    except ValueError:  # no signature to read (some builtins): assume it does
-        return True
-    return True
+        low, high = _positional_range(fn)
+    except TypeError:  # an unhashable callable: not cached
+        low, high = _positional_range.__wrapped__(fn)
+    return low <= count and (high is None or count <= high)
+
+
+_VARARGS = inspect.CO_VARARGS
+
+
+@functools.lru_cache(maxsize=4096)
+def _positional_range(fn: Handler) -> tuple[int, int | None]:
+    """(required, most or None for ``*args``) positional arguments of ``fn``, computed once per
+    handler: this runs for every event, and ``inspect.signature`` costs tens of microseconds."""
+    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+    if code is not None and not isinstance(fn, functools.partial):
+        bound = 1 if inspect.ismethod(fn) else 0
+        defaults = len(getattr(getattr(fn, "__func__", fn), "__defaults__", None) or ())
+        most = code.co_argcount - bound
+        return most - defaults, None if code.co_flags & _VARARGS else most
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # no signature to read (some builtins): accept anything
+        return 0, None
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = sum(1 for p in positional if p.default is p.empty)
+    if any(p.kind is p.VAR_POSITIONAL for p in parameters):
+        return required, None
+    return required, len(positional)
 
 
 def call_flexibly(fn: Handler, *args: Any) -> Any:
     """Call ``fn`` with as many of ``args`` as it takes: the connect handler's ``auth`` and the
-    disconnect handler's ``reason`` are optional in python-socketio's API."""
+    disconnect handler's ``reason`` are optional in python-socketio's API (down to none at all:
+    a client's ``disconnect()`` handler takes no argument without its reason)."""
     count = len(args)
-    while count > 1 and not accepts(fn, count):
+    while count > 0 and not accepts(fn, count):
         count -= 1
     return fn(*args[:count])
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from greensio import exceptions
-from greensio.client import Client
+from greensio.client import _WAIT_SLICE, Client
 
 
 class SimpleClient:
@@ -105,7 +105,8 @@ class SimpleClient:
             remaining = None if deadline is None else deadline - client.backend.monotonic()
             if remaining is not None and remaining <= 0:
                 raise exceptions.TimeoutError("no event within the timeout")
-            self._arrived.wait(remaining)
+            # In slices, so that Ctrl+C is seen (see Client.wait).
+            self._arrived.wait(_WAIT_SLICE if remaining is None else min(remaining, _WAIT_SLICE))
         return self._events.popleft()
 
     def disconnect(self) -> None:

@@ -33,11 +33,11 @@ class TaskQueue:
             if self._running:
                 return
             self._running = True
-        self.backend.spawn(self._drain)
+        self.backend.run_soon(self._drain)
 
     def run_now(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` in a task of its own, not waiting for queued calls."""
-        self.backend.spawn(run_guarded, fn, args)
+        self.backend.run_soon(run_guarded, fn, args)
 
     def _drain(self) -> None:
         while True:

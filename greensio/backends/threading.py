@@ -18,6 +18,9 @@ class ThreadingBackend:
         thread.start()
         return thread
 
+    def run_soon(self, fn: Callable[..., Any], *args: Any) -> None:
+        self.spawn(fn, *args)
+
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
 

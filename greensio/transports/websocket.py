@@ -223,10 +223,14 @@ class WebSocketConnection:
         chunks = self.protocol.data_to_send()
         if not chunks or self.closed:
             return not self.closed
-        payload = b"".join(c for c in chunks if c)
+        payload = chunks[0] if len(chunks) == 1 else b"".join(c for c in chunks if c)
         try:
             if payload:
-                self.sock.sendall(payload)
+                # One send() usually takes it all; gevent's sendall() would first ask the kernel
+                # for the buffer size (a getsockopt call per write).
+                sent = self.sock.send(payload)
+                if sent < len(payload):
+                    self.sock.sendall(memoryview(payload)[sent:])
         except OSError as exc:
             if exc.errno not in HANGUP_ERRNOS:
                 logger.info("websocket write failed: %s", exc)
