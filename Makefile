@@ -47,6 +47,11 @@ format:
 demo: client-js
 	$(PYTHON) -m gunicorn -k gevent -w 1 -b $(DEMO_BIND) examples.flask_chat.app:app
 
-# bench/run.py will drive every benchmark; until then, the WebSocket framing comparison.
+# Side by side with python-socketio and Node's socket.io (bench/README.md); never part of `make test`.
+# Rounds, sizes and modes come from the environment: make bench QUICK=1 | ROUNDS=5 | PROFILE=1.
+# The WebSocket framing micro-benchmark stays a separate command: python bench/ws_framing.py.
 bench:
-	$(PYTHON) bench/ws_framing.py
+	@if [ ! -d bench/node_modules/ws ] || [ ! -d bench/node_modules/socket.io ]; then \
+		cd bench && npm ci --no-audit --no-fund; \
+	fi
+	$(PYTHON) bench/run.py
