@@ -220,6 +220,8 @@ class EngineIOServer:
         if transport not in self.transports:
             return http.error(start_response, 400, "Transport unknown", 0, cors)
         sid = q.get("sid")
+        if transport == "polling":
+            http.set_no_delay(environ)
         if sid is None:
             if method != "GET":
                 return http.error(start_response, 400, "Bad handshake method", 2, cors)

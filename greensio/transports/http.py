@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -19,6 +20,32 @@ _REASONS = {
     413: "413 PAYLOAD TOO LARGE",
     500: "500 INTERNAL SERVER ERROR",
 }
+
+
+def raw_socket(environ: dict[str, Any]) -> socket.socket | None:
+    """The client socket behind a WSGI request, for the servers greensio knows (gunicorn,
+    werkzeug, gevent's pywsgi); None elsewhere."""
+    for key in ("gunicorn.socket", "gunicorn.sock", "werkzeug.socket"):
+        if key in environ:
+            return environ[key]
+    stream = environ.get("wsgi.input")
+    stream = getattr(stream, "rfile", stream)  # gevent pywsgi's Input wraps the rfile
+    raw = getattr(stream, "raw", None)
+    return getattr(raw, "_sock", None)
+
+
+def set_no_delay(environ: dict[str, Any]) -> None:
+    """Turn Nagle off for this request's connection.
+
+    gevent's pywsgi writes a response's headers and body in two sends; with Nagle on, the body
+    waits for the client's delayed ACK of the headers (~40 ms per long-poll on Linux).
+    """
+    sock = raw_socket(environ)
+    if sock is not None:
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except (OSError, AttributeError):
+            pass
 
 
 def query(environ: dict[str, Any]) -> dict[str, str]:

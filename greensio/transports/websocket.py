@@ -24,6 +24,8 @@ from websockets.http11 import Request
 from websockets.protocol import SEND_EOF, Protocol, State
 from websockets.server import ServerProtocol
 
+from greensio.transports.http import raw_socket
+
 logger = logging.getLogger("greensio.websocket")
 
 #: Socket errors that mean "the peer went away": logged at debug, never as errors.
@@ -35,17 +37,6 @@ _READ_SIZE = 65536
 
 def is_websocket_request(environ: dict[str, Any]) -> bool:
     return environ.get("HTTP_UPGRADE", "").lower() == "websocket"
-
-
-def raw_socket(environ: dict[str, Any]) -> socket.socket | None:
-    """The client socket behind a WSGI request, for the servers greensio can take over from."""
-    for key in ("gunicorn.socket", "gunicorn.sock", "werkzeug.socket"):
-        if key in environ:
-            return environ[key]
-    stream = environ.get("wsgi.input")
-    stream = getattr(stream, "rfile", stream)  # gevent pywsgi's Input wraps the rfile
-    raw = getattr(stream, "raw", None)
-    return getattr(raw, "_sock", None)
 
 
 def _request_from_environ(environ: dict[str, Any]) -> Request:
