@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from greensio.backends import get_backend
-from greensio.engineio_socket import EngineSocket
+from greensio.engineio_socket import EngineSocket, PreparedMessages
 from greensio.exceptions import ProtocolError, UsageError
 from greensio.handlers import call_flexibly
 from greensio.protocol.engineio_session import EngineSession, Event, RequestRejected, Transport
@@ -24,6 +24,7 @@ from greensio.transports import http
 from greensio.transports.websocket import (
     ForeignWebSocket,
     WebSocketConnection,
+    WriteCoalescer,
     accept_websocket,
     is_websocket_request,
 )
@@ -100,6 +101,8 @@ class EngineIOServer:
         self.handlers: dict[str, Callable[..., Any]] = {}
         self.sockets: dict[str, EngineSocket[EngineSession]] = {}
         self.timers = Timers(self.backend)
+        #: Under gevent, WebSocket writes made in one loop pass leave in one send per connection.
+        self.coalescer = WriteCoalescer(self.backend) if self.backend.name == "gevent" else None
 
     # --- application API -------------------------------------------------------------------------
     def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
@@ -122,6 +125,12 @@ class EngineIOServer:
         sock = self.sockets.get(sid)
         if sock is not None:
             sock.send_messages(messages)
+
+    def send_prepared(self, sid: str, prepared: PreparedMessages) -> None:
+        """Send one broadcast's messages, framed once for every WebSocket recipient."""
+        sock = self.sockets.get(sid)
+        if sock is not None:
+            sock.send_prepared(prepared)
 
     def disconnect(self, sid: str | None = None) -> None:
         """Close one client, or every client when ``sid`` is None."""
@@ -289,7 +298,11 @@ class EngineIOServer:
         if sock is None:
             return http.error(start_response, 401, "Unauthorized", 4, cors)
         ws = accept_websocket(
-            environ, start_response, max_size=self.max_http_buffer_size, lock=sock.lock
+            environ,
+            start_response,
+            max_size=self.max_http_buffer_size,
+            lock=sock.lock,
+            coalescer=self.coalescer,
         )
         if ws is None:
             with sock.lock:
@@ -318,7 +331,11 @@ class EngineIOServer:
         if not attached:
             return http.error(start_response, 400, "Bad request", 3, cors)
         ws = accept_websocket(
-            environ, start_response, max_size=self.max_http_buffer_size, lock=sock.lock
+            environ,
+            start_response,
+            max_size=self.max_http_buffer_size,
+            lock=sock.lock,
+            coalescer=self.coalescer,
         )
         if ws is None:
             with sock.lock:

@@ -9,14 +9,28 @@ backend, the timer loop and the dispatch of the core's events.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from greensio.backends.base import Backend
+from greensio.protocol.engineio_packets import message_frames
 from greensio.protocol.engineio_session import Transport
 from greensio.timers import Timers
+from greensio.transports.websocket import ForeignWebSocket, WebSocketConnection, prepare_frames
 
-if TYPE_CHECKING:
-    from greensio.transports.websocket import ForeignWebSocket, WebSocketConnection
+
+class PreparedMessages:
+    """One packet's messages going to many connections: encoded once, framed once (lazily)."""
+
+    __slots__ = ("messages", "_websocket_bytes")
+
+    def __init__(self, messages: list[str | bytes]) -> None:
+        self.messages = messages
+        self._websocket_bytes: bytes | None = None
+
+    def websocket_bytes(self) -> bytes:
+        if self._websocket_bytes is None:
+            self._websocket_bytes = prepare_frames(message_frames(self.messages))
+        return self._websocket_bytes
 
 
 class SessionCore(Protocol):
@@ -28,6 +42,7 @@ class SessionCore(Protocol):
     def closed(self) -> bool: ...
     def send_messages(self, messages: list[str | bytes]) -> None: ...
     def has_output(self) -> bool: ...
+    def can_write_directly(self) -> bool: ...
     def take_websocket_frames(self) -> list[str | bytes]: ...
     def close(self) -> list[Any]: ...
     def next_deadline(self) -> float | None: ...
@@ -62,6 +77,20 @@ class EngineSocket(Generic[S]):
         """Queue messages as one unit and push them out (write, or wake the pending GET)."""
         with self.lock:
             self.session.send_messages(messages)
+            self.flush()
+
+    def send_prepared(self, prepared: PreparedMessages) -> None:
+        """Like ``send_messages``, writing the broadcast's pre-built frames when the core says
+        nothing is queued ahead of them."""
+        with self.lock:
+            ws = self.ws
+            if (
+                isinstance(ws, WebSocketConnection)
+                and self.session.can_write_directly()
+                and ws.send_prepared(prepared.websocket_bytes())
+            ):
+                return
+            self.session.send_messages(prepared.messages)
             self.flush()
 
     def flush(self) -> None:

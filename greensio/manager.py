@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from greensio.engineio_socket import PreparedMessages
 from greensio.protocol.rooms import Room, RoomRegistry
 from greensio.protocol.socketio_packets import Packet, PacketType
 
@@ -95,9 +96,11 @@ class Manager:
         server = self.server
         targets = self.get_targets(namespace, room, skip_sid)
         if callback is None:
-            messages = server.codec.encode(Packet(PacketType.EVENT, namespace, [event, *args]))
+            prepared = PreparedMessages(
+                server.codec.encode(Packet(PacketType.EVENT, namespace, [event, *args]))
+            )
             for _sid, eio_sid in targets:
-                server.send_encoded(eio_sid, namespace, messages)
+                server.send_encoded(eio_sid, namespace, prepared)
             return
         for _sid, eio_sid in targets:
             server.send_event_with_ack(eio_sid, namespace, event, args, callback, timeout)

@@ -15,6 +15,7 @@ from typing import Any
 from greensio import exceptions
 from greensio.acks import Waiter
 from greensio.engineio_server import EngineIOServer, make_logger
+from greensio.engineio_socket import PreparedMessages
 from greensio.handlers import Handler, HandlerRegistration, HandlerRegistry, call_flexibly
 from greensio.manager import Manager
 from greensio.protocol.engineio_session import CloseReason
@@ -284,14 +285,21 @@ class Server(HandlerRegistration):
                 self.eio.send_messages(conn.eio_sid, out)
         return entry
 
-    def send_encoded(self, eio_sid: str, namespace: str, messages: list[str | bytes]) -> None:
-        """Deliver an already-encoded packet to one connection (used by managers)."""
+    def send_encoded(
+        self, eio_sid: str, namespace: str, messages: list[str | bytes] | PreparedMessages
+    ) -> None:
+        """Deliver an already-encoded packet to one connection (used by managers); a
+        ``PreparedMessages`` shared by a broadcast's recipients is framed once for all."""
         conn = self.clients.get(eio_sid)
         if conn is None:
             return
+        prepared = messages if isinstance(messages, PreparedMessages) else None
+        raw = prepared.messages if prepared is not None else messages
         with conn.lock:
-            out = conn.session.send(namespace, messages)
-            if out:
+            out = conn.session.send(namespace, raw)  # type: ignore[arg-type]
+            if prepared is not None and out is raw:
+                self.eio.send_prepared(eio_sid, prepared)
+            elif out:
                 self.eio.send_messages(eio_sid, out)
 
     def send_event_with_ack(

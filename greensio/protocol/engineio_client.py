@@ -137,6 +137,14 @@ class ClientEngineSession:
             raise UsageError("the Engine.IO session is closed")
         self._outbox.extend([Packet(PacketType.MESSAGE, m) for m in messages])
 
+    def can_write_directly(self) -> bool:
+        """True when MESSAGEs may skip the outbox and go straight to the WebSocket."""
+        return (
+            self.transport is Transport.WEBSOCKET
+            and self._state is _State.OPEN
+            and not self._outbox
+        )
+
     def has_output(self) -> bool:
         return bool(self._outbox)
 

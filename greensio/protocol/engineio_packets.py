@@ -45,6 +45,11 @@ def encode_text(packet: Packet) -> str | bytes:
     return f"{int(packet.type)}{packet.data}"
 
 
+def message_frames(messages: list[str | bytes]) -> list[str | bytes]:
+    """The WebSocket messages carrying ``messages`` as Engine.IO MESSAGE packets."""
+    return [m if isinstance(m, bytes) else "4" + m for m in messages]
+
+
 def decode_frame(message: str | bytes) -> Packet:
     """Decode one WebSocket message. Raises ProtocolError on an unknown or empty packet."""
     if isinstance(message, (bytes, bytearray, memoryview)):

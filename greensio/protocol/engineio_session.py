@@ -148,6 +148,14 @@ class EngineSession:
         if self.close_reason is None:
             self._outbox.extend([Packet(PacketType.MESSAGE, m) for m in messages])
 
+    def can_write_directly(self) -> bool:
+        """True when MESSAGEs may skip the outbox and go straight to the WebSocket (nothing is
+        queued ahead of them and the session is open): the caller then writes the frames of
+        ``message_frames()`` itself instead of calling ``send_messages``."""
+        return (
+            self.transport is Transport.WEBSOCKET and self.close_reason is None and not self._outbox
+        )
+
     def has_output(self) -> bool:
         """True when a pending GET (or the WebSocket writer) has something to send now."""
         return bool(self._outbox) or self._answer_poll_with_noop or self._probe is _Probe.PROBED

@@ -73,6 +73,12 @@ class WebSocketConnection:
         self.max_size = protocol.max_message_size or 1 << 62
         self._events: collections.deque[Any] = collections.deque()
         self._fragments: list[bytes | bytearray | memoryview] | None = None
+        #: Set by the server under gevent: writes wait in ``_out`` until the end of the current
+        #: pass of the event loop, then go out in one send (see ``WriteCoalescer``).
+        self.coalescer: WriteCoalescer | None = None
+        self._out: list[bytes] = []
+        self._slow_writer = False  # a task is blocked sending to a client that reads slowly
+        self._close_when_sent = False
         self._fragment_size = 0
         self._fragment_opcode = Opcode.CONT
 
@@ -198,6 +204,13 @@ class WebSocketConnection:
                     self.protocol.send_binary(message)
             return self._flush()
 
+    def send_prepared(self, data: bytes) -> bool:
+        """Write frames already serialized by ``prepare_frames`` (one broadcast, many sockets)."""
+        with self.lock:
+            if self.closed or self.protocol.state is not State.OPEN:
+                return False
+            return self._write(data)
+
     def close(self, code: int = 1000, reason: str = "") -> None:
         """Start the closing handshake and shut the socket (idempotent)."""
         with self.lock:
@@ -215,17 +228,7 @@ class WebSocketConnection:
         if not chunks or self.closed:
             return not self.closed
         payload = chunks[0] if len(chunks) == 1 else b"".join(c for c in chunks if c)
-        try:
-            if payload:
-                # One send() usually takes it all; gevent's sendall() would first ask the kernel
-                # for the buffer size (a getsockopt call per write).
-                sent = self.sock.send(payload)
-                if sent < len(payload):
-                    self.sock.sendall(memoryview(payload)[sent:])
-        except OSError as exc:
-            if exc.errno not in HANGUP_ERRNOS:
-                logger.info("websocket write failed: %s", exc)
-            self._shutdown()
+        if payload and not self._write(payload):
             return False
         if SEND_EOF in chunks:
             # The closing handshake is complete: the server closes the TCP connection first
@@ -234,9 +237,88 @@ class WebSocketConnection:
             return False
         return True
 
-    def _shutdown(self) -> None:
+    def _write(self, payload: bytes) -> bool:
+        """Send ``payload`` (``lock`` held): now, or at the end of this loop pass if coalescing."""
+        if self.coalescer is None:
+            return self._send_now(payload)
+        self._out.append(payload)
+        if len(self._out) == 1 and not self._slow_writer:
+            self.coalescer.add(self)
+        return True
+
+    def _send_now(self, payload: bytes | memoryview) -> bool:
+        try:
+            # One send() usually takes it all; gevent's sendall() would first ask the kernel for
+            # the buffer size (a getsockopt call per write).
+            sent = self.sock.send(payload)
+            if sent < len(payload):
+                self.sock.sendall(memoryview(payload)[sent:])
+        except OSError as exc:
+            self._write_failed(exc)
+            return False
+        return True
+
+    def _write_failed(self, exc: OSError) -> None:
+        if exc.errno not in HANGUP_ERRNOS:
+            logger.info("websocket write failed: %s", exc)
+        self._out.clear()
+        self._shutdown(flush=False)
+
+    def flush_coalesced(self) -> None:
+        """Send what waited for the end of the loop pass, without blocking the caller (the
+        coalescer's one task for every connection): a client that reads slowly gets a task of
+        its own for the rest."""
+        with self.lock:
+            if self._slow_writer or not self._out or self.closed:
+                return
+            data = self._out[0] if len(self._out) == 1 else b"".join(self._out)
+            self._out.clear()
+            raw = getattr(self.sock, "_sock", None)  # gevent's non-blocking socket underneath
+            try:
+                sent = raw.send(data) if raw is not None else self.sock.send(data)
+            except BlockingIOError:
+                sent = 0
+            except OSError as exc:
+                self._write_failed(exc)
+                return
+            if sent < len(data):
+                self._slow_writer = True
+                assert self.coalescer is not None
+                self.coalescer.backend.run_soon(self._send_slowly, memoryview(data)[sent:])
+
+    def _send_slowly(self, rest: memoryview) -> None:
+        try:
+            while True:
+                try:
+                    self.sock.sendall(rest)
+                except OSError as exc:
+                    with self.lock:
+                        self._write_failed(exc)
+                    return
+                with self.lock:
+                    if not self._out:
+                        self._slow_writer = False
+                        if self._close_when_sent:
+                            self._shutdown()
+                        return
+                    rest = memoryview(b"".join(self._out))
+                    self._out.clear()
+        except Exception:
+            logger.exception("websocket writer failed")
+
+    def _shutdown(self, flush: bool = True) -> None:
+        """Close the socket (``lock`` held), after sending what still waits to be coalesced."""
         if self.closed:
             return
+        if flush and self._out:
+            if self._slow_writer:
+                self._close_when_sent = True  # the slow writer closes once it is done
+                return
+            data = b"".join(self._out)
+            self._out.clear()
+            self._send_now(data)
+            if self.closed:
+                return
         self.closed = True
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
@@ -251,6 +333,45 @@ class WebSocketConnection:
                 stream.close()
             except Exception:  # noqa: BLE001 - best effort on a dead connection
                 pass
+
+
+class WriteCoalescer:
+    """Gathers the writes made during one pass of the event loop and sends each connection's
+    in one system call after it: a handler that emits N events to a room of M clients costs M
+    sends, not N x M, and several acks ready at once go out together (what Node does by writing
+    on the next tick). One short-lived task per loop pass serves every connection."""
+
+    def __init__(self, backend: Any) -> None:
+        self.backend = backend
+        self._dirty: list[WebSocketConnection] = []
+        self._scheduled = False
+
+    def add(self, connection: WebSocketConnection) -> None:
+        self._dirty.append(connection)
+        if not self._scheduled:
+            self._scheduled = True
+            self.backend.run_soon(self._run)
+
+    def _run(self) -> None:
+        try:
+            while self._dirty:
+                dirty, self._dirty = self._dirty, []
+                for connection in dirty:
+                    connection.flush_coalesced()
+        except Exception:
+            logger.exception("websocket write coalescer failed")
+        finally:
+            self._scheduled = False
+
+
+def prepare_frames(messages: list[str | bytes]) -> bytes:
+    """Serialize server-to-client (unmasked, uncompressed) frames once, for many sockets."""
+    return b"".join(
+        Frame(Opcode.TEXT, m.encode("utf-8")).serialize(mask=False, extensions=[])
+        if isinstance(m, str)
+        else Frame(Opcode.BINARY, m).serialize(mask=False, extensions=[])
+        for m in messages
+    )
 
 
 class ForeignWebSocket:
@@ -330,10 +451,18 @@ def _close_foreign(ws: Any, code: int, reason: str) -> None:
 
 
 def accept_websocket(
-    environ: dict[str, Any], start_response: Callable[..., Any], *, max_size: int, lock: Any
+    environ: dict[str, Any],
+    start_response: Callable[..., Any],
+    *,
+    max_size: int,
+    lock: Any,
+    coalescer: WriteCoalescer | None = None,
 ) -> WebSocketConnection | ForeignWebSocket | None:
     """The request's WebSocket: gevent-websocket's if its handler is in front, else our own."""
     foreign = environ.get("wsgi.websocket")
     if foreign is not None:
         return ForeignWebSocket(foreign, lock, max_size)
-    return WebSocketConnection.accept(environ, start_response, max_size=max_size, lock=lock)
+    connection = WebSocketConnection.accept(environ, start_response, max_size=max_size, lock=lock)
+    if connection is not None:
+        connection.coalescer = coalescer
+    return connection
