@@ -22,7 +22,7 @@ from greensio.protocol.events import (
     TransportUpgraded,
 )
 
-pytestmark = pytest.mark.timeout(10)
+pytestmark = pytest.mark.timeout(60)
 
 INTERVAL = 25.0
 TIMEOUT = 20.0

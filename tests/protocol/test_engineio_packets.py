@@ -19,7 +19,7 @@ from greensio.protocol.engineio_packets import (
     encode_text,
 )
 
-pytestmark = pytest.mark.timeout(10)
+pytestmark = pytest.mark.timeout(60)
 
 MESSAGE, PING, PONG = PacketType.MESSAGE, PacketType.PING, PacketType.PONG
 

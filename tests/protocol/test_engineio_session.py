@@ -15,7 +15,7 @@ from greensio.protocol.engineio_session import (
 )
 from greensio.protocol.events import MessageReceived, SessionClosed, TransportUpgraded
 
-pytestmark = pytest.mark.timeout(10)
+pytestmark = pytest.mark.timeout(60)
 
 INTERVAL = 25.0
 TIMEOUT = 20.0

@@ -8,7 +8,7 @@ import pytest
 
 from greensio.protocol import events
 
-pytestmark = pytest.mark.timeout(10)
+pytestmark = pytest.mark.timeout(60)
 
 ALL = [
     events.MessageReceived("x"),

@@ -6,7 +6,7 @@ import pytest
 
 from greensio.protocol.rooms import RoomRegistry
 
-pytestmark = pytest.mark.timeout(10)
+pytestmark = pytest.mark.timeout(60)
 
 
 def registry() -> RoomRegistry:

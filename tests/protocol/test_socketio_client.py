@@ -33,7 +33,7 @@ from greensio.protocol.socketio_packets import (
 )
 from greensio.protocol.socketio_session import ServerSession
 
-pytestmark = pytest.mark.timeout(10)
+pytestmark = pytest.mark.timeout(60)
 
 
 class Pair:

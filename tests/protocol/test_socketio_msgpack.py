@@ -11,7 +11,7 @@ from greensio.exceptions import ProtocolError
 from greensio.protocol.socketio_msgpack import MsgPackCodec
 from greensio.protocol.socketio_packets import RESERVED_EVENTS, Packet, PacketType
 
-pytestmark = pytest.mark.timeout(10)
+pytestmark = pytest.mark.timeout(60)
 
 codec = MsgPackCodec()
 values = st.recursive(

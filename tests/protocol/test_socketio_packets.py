@@ -19,7 +19,7 @@ from greensio.protocol.socketio_packets import (
     reconstruct,
 )
 
-pytestmark = pytest.mark.timeout(10)
+pytestmark = pytest.mark.timeout(60)
 
 CONNECT, DISCONNECT, EVENT, ACK = (
     PacketType.CONNECT,

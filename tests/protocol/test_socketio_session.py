@@ -20,7 +20,7 @@ from greensio.protocol.events import (
 from greensio.protocol.socketio_packets import Codec, Packet, PacketType
 from greensio.protocol.socketio_session import ServerSession
 
-pytestmark = pytest.mark.timeout(10)
+pytestmark = pytest.mark.timeout(60)
 
 PH0 = '{"_placeholder":true,"num":0}'
 
