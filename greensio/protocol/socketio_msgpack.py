@@ -47,7 +47,7 @@ class MsgPackDecoder:
         if isinstance(message, str):
             raise ProtocolError("text message on a msgpack connection")
         try:
-            decoded = msgpack.unpackb(message, raw=False, strict_map_key=False)
+            decoded = msgpack.unpackb(message, raw=False, strict_map_key=False, ext_hook=_ext_hook)
         except Exception as exc:  # noqa: BLE001 - msgpack raises several unrelated types
             raise ProtocolError(f"bad msgpack packet: {exc}") from None
         if not isinstance(decoded, dict):
@@ -64,6 +64,14 @@ class MsgPackDecoder:
         packet = Packet(PacketType(kind), namespace, data, ack_id)
         validate(packet)
         return packet
+
+
+def _ext_hook(code: int, data: bytes) -> Any:
+    """notepack (the JS parser's msgpack) writes JavaScript's ``undefined`` as ext type 0 with
+    one zero byte, e.g. the CONNECT's absent auth: read it as None, like JSON's null."""
+    if code == 0 and data == b"\x00":
+        return None
+    return msgpack.ExtType(code, data)
 
 
 _PLAIN_TYPES = frozenset(
