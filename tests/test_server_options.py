@@ -4,7 +4,6 @@ checked against real peers (raw HTTP, python-socketio's client, the official JS 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 
 import pytest
@@ -12,13 +11,13 @@ import requests
 import socketio
 import websocket
 
+from tests.support.node import JS_DIR, node_with_packages
 from tests.support.peers import STEP, Peer
-from tests.support.servers import ROOT, UNIT, python_server
+from tests.support.servers import UNIT, python_server
 
 pytestmark = pytest.mark.timeout(40 * UNIT)
 
 APP = "tests.apps.options_app:build"
-JS_DIR = ROOT / "tests" / "interop" / "js"
 
 
 @pytest.fixture
@@ -123,14 +122,10 @@ socket.on("welcome", (welcome) => {
 
 @pytest.mark.parametrize("transports", [["polling"], ["websocket"]])
 def test_msgpack_with_the_js_parser(serve, transports):
-    if (
-        shutil.which("node") is None
-        or not (JS_DIR / "node_modules" / "socket.io-msgpack-parser").is_dir()
-    ):
-        pytest.skip("node and tests/interop/js's npm packages are needed (make install)")
+    node = node_with_packages("socket.io-client", "socket.io-msgpack-parser")
     server = serve(serializer="msgpack")
     done = subprocess.run(
-        ["node", "-e", JS_MSGPACK, server.url, json.dumps(transports)],
+        [node, "-e", JS_MSGPACK, server.url, json.dumps(transports)],
         cwd=JS_DIR,
         capture_output=True,
         text=True,

@@ -304,8 +304,8 @@ def test_upgrade_buffers_packets_sent_during_the_probe(wire):
     assert wire.recv(ws) == '42["message-back","during upgrade"]'
 
 
-@pytest.mark.timeout(TIMEOUT)
-def test_polling_is_rejected_after_upgrade(wire):
+def upgraded_and_synced(wire):
+    """A session upgraded to WebSocket, with one echo through it (so the upgrade is complete)."""
     sid = wire.connect_polling()
     ws = upgrade(wire, sid)
     ws.send("42" + message("sync"))
@@ -313,6 +313,12 @@ def test_polling_is_rejected_after_upgrade(wire):
     if reply == "6":  # python-socketio's stray NOOP; tested in test_upgrade_to_websocket
         reply = wire.recv(ws)
     assert reply == '42["message-back","sync"]'
+    return sid, ws
+
+
+@pytest.mark.timeout(TIMEOUT)
+def test_polling_is_rejected_after_upgrade(wire):
+    sid, ws = upgraded_and_synced(wire)
     assert wire.get(sid).status_code == 400
     assert wire.post(sid, "42" + message("x")).status_code == 400
     ws.send("42" + message("still open"))
@@ -321,13 +327,7 @@ def test_polling_is_rejected_after_upgrade(wire):
 
 @pytest.mark.timeout(TIMEOUT)
 def test_second_websocket_with_the_same_sid_is_refused(wire):
-    sid = wire.connect_polling()
-    ws = upgrade(wire, sid)
-    ws.send("42" + message("sync"))
-    reply = wire.recv(ws)
-    if reply == "6":  # python-socketio's stray NOOP; tested in test_upgrade_to_websocket
-        reply = wire.recv(ws)
-    assert reply == '42["message-back","sync"]'
+    sid, ws = upgraded_and_synced(wire)
     assert wire.ws_refused(sid=sid)
     ws.send("42" + message("still open"))
     assert wire.recv(ws) == '42["message-back","still open"]'

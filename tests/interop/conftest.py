@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
+from tests.support.node import JS_DIR, node_with_packages
 from tests.support.servers import UNIT, ServerProcess, python_server
 
 IMPL = os.environ.get("GREENSIO_INTEROP_IMPL", "greensio")
 APP = "tests.apps.interop:build"
-JS_DIR = Path(__file__).resolve().parent / "js"
 
 #: Client transport lists by test id; the server is started with the same list.
 TRANSPORTS = {
@@ -109,18 +107,5 @@ class JsClient:
 @pytest.fixture(scope="session")
 def js_client() -> JsClient:
     """The official socket.io-client under Node; installs it into tests/interop/js on first use."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        pytest.skip("node and npm are needed for the JS interop tests")
-    if not (JS_DIR / "node_modules" / "socket.io-client").is_dir():
-        verb = "ci" if (JS_DIR / "package-lock.json").is_file() else "install"
-        done = subprocess.run(
-            [npm, verb, "--no-audit", "--no-fund"],
-            cwd=JS_DIR,
-            capture_output=True,
-            text=True,
-            timeout=300 * UNIT,
-        )
-        if done.returncode != 0:
-            pytest.fail(f"npm {verb} failed in {JS_DIR}:\n{done.stdout}\n{done.stderr}")
+    node = node_with_packages("socket.io-client")
     return JsClient(node)

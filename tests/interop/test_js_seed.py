@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from tests.interop.conftest import JS_DIR
+from tests.support.node import JS_DIR
 from tests.support.servers import UNIT, python_server
 
 pytestmark = pytest.mark.timeout(60 * UNIT)

@@ -5,46 +5,21 @@ it event for event. Both run as child processes on 127.0.0.1 (``ServerProcess``,
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import threading
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-
-from tests.support.servers import ROOT, UNIT, ServerProcess, python_server
+from tests.support.node import JS_DIR, node_with_packages
+from tests.support.servers import UNIT, ServerProcess, python_server
 
 APP = "tests.apps.client_peer:build"
-JS_DIR = ROOT / "tests" / "interop" / "js"
 REFERENCE_SERVER = JS_DIR / "reference_server.js"
 #: The two servers every client behaviour is checked against.
 IMPLS = ("greensio", "node")
 
-_npm_lock = threading.Lock()
-
 
 def node_or_skip() -> str:
-    """The ``node`` executable, with ``socket.io`` installed in tests/interop/js (``npm ci`` once).
-
-    Skips when Node or npm is not on this machine, as the JS interop tests do.
-    """
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        pytest.skip("node and npm are needed for the Node reference server")
-    with _npm_lock:
-        if not (JS_DIR / "node_modules" / "socket.io").is_dir():
-            verb = "ci" if (JS_DIR / "package-lock.json").is_file() else "install"
-            done = subprocess.run(
-                [npm, verb, "--no-audit", "--no-fund"],
-                cwd=JS_DIR,
-                capture_output=True,
-                text=True,
-                timeout=300 * UNIT,
-            )
-            if done.returncode != 0:
-                pytest.fail(f"npm {verb} failed in {JS_DIR}:\n{done.stdout}\n{done.stderr}")
-    return node
+    """The ``node`` executable, with tests/interop/js's packages installed (skips without Node)."""
+    return node_with_packages("socket.io")
 
 
 def peer_server(
