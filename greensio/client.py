@@ -19,7 +19,15 @@ from greensio import exceptions
 from greensio.acks import PendingAcks, Waiter
 from greensio.engineio_client import EngineIOClient
 from greensio.engineio_server import make_logger
-from greensio.handlers import Handler, HandlerRegistration, HandlerRegistry, call_flexibly
+from greensio.handlers import (
+    Handler,
+    HandlerRegistration,
+    HandlerRegistry,
+    Reasons,
+    ack_value,
+    args_of,
+    call_flexibly,
+)
 from greensio.protocol.events import (
     AckReceived,
     EventReceived,
@@ -29,7 +37,6 @@ from greensio.protocol.events import (
 )
 from greensio.protocol.socketio_client import ClientSession
 from greensio.protocol.socketio_packets import Codec, PacketCodec
-from greensio.server import _ack_value, _args_of, _Reasons
 from greensio.signals import register_for_sigint
 from greensio.tasks import TaskQueue
 
@@ -67,7 +74,7 @@ class Client(HandlerRegistration):
         async_mode: 'gevent', 'threading' or None (gevent once gevent has been imported).
     """
 
-    reason = _Reasons
+    reason = Reasons
 
     def __init__(
         self,
@@ -282,7 +289,7 @@ class Client(HandlerRegistration):
             BadNamespaceError: not connected to ``namespace`` and nothing to wait for.
         """
         namespace = namespace or "/"
-        args = _args_of(data)
+        args = args_of(data)
         with self.lock:
             if namespace not in self.namespaces:
                 self._buffer_or_raise((namespace, event, args, callback, timeout))
@@ -315,13 +322,13 @@ class Client(HandlerRegistration):
                 raise exceptions.BadNamespaceError(f"{namespace} is not a connected namespace")
             ack_id = self.session.next_ack_id()
             waiter: Waiter = self.acks.add_waiter(namespace, ack_id)
-            self._send(self.session.encode_event(namespace, event, _args_of(data), ack_id))
+            self._send(self.session.encode_event(namespace, event, args_of(data), ack_id))
         if not waiter.event.wait(timeout):
             self.acks.discard(ack_id)
             raise exceptions.TimeoutError(f"no ack within {timeout} s")
         if waiter.error is not None:
             raise waiter.error
-        return _ack_value(waiter.args or [])
+        return ack_value(waiter.args or [])
 
     def _send_event(
         self,
@@ -506,4 +513,4 @@ class Client(HandlerRegistration):
             return
         with self.lock:
             if self.session is not None:
-                self._send(self.session.encode_ack(event.namespace, event.ack_id, _args_of(result)))
+                self._send(self.session.encode_ack(event.namespace, event.ack_id, args_of(result)))

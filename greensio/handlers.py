@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from greensio.exceptions import UsageError
+from greensio.protocol.engineio_session import CloseReason
 
 Handler = Callable[..., Any]
 
@@ -74,6 +75,32 @@ def call_flexibly(fn: Handler, *args: Any) -> Any:
     while count > 0 and not accepts(fn, count):
         count -= 1
     return fn(*args[:count])
+
+
+def args_of(data: Any) -> list[Any]:
+    """python-socketio's rule: None is no argument, a tuple is several, anything else one."""
+    if data is None:
+        return []
+    if isinstance(data, tuple):
+        return list(data)
+    return [data]
+
+
+def ack_value(args: list[Any]) -> Any:
+    """What ``call()`` returns: None, the one value, or a tuple of several."""
+    if not args:
+        return None
+    return args[0] if len(args) == 1 else tuple(args)
+
+
+class Reasons:
+    """``sio.reason.X``: why a client disconnected (python-socketio's names and values)."""
+
+    SERVER_DISCONNECT = CloseReason.SERVER_DISCONNECT.value
+    CLIENT_DISCONNECT = CloseReason.CLIENT_DISCONNECT.value
+    PING_TIMEOUT = CloseReason.PING_TIMEOUT.value
+    TRANSPORT_CLOSE = CloseReason.TRANSPORT_CLOSE.value
+    TRANSPORT_ERROR = CloseReason.TRANSPORT_ERROR.value
 
 
 class HandlerRegistry:

@@ -16,49 +16,23 @@ from greensio import exceptions
 from greensio.acks import Waiter
 from greensio.engineio_server import EngineIOServer, make_logger
 from greensio.engineio_socket import PreparedMessages
-from greensio.handlers import Handler, HandlerRegistration, HandlerRegistry, call_flexibly
-from greensio.manager import Manager
-from greensio.protocol.engineio_session import CloseReason
-from greensio.protocol.events import (
-    AckReceived,
-    EventReceived,
-    NamespaceConnectRequested,
-    NamespaceDisconnected,
+from greensio.handlers import (
+    Handler,
+    HandlerRegistration,
+    HandlerRegistry,
+    Reasons,
+    ack_value,
+    args_of,
 )
+from greensio.manager import Manager
 from greensio.protocol.socketio_packets import Codec, Packet, PacketCodec, PacketType
-from greensio.protocol.socketio_session import ServerSession
 from greensio.server_connection import ClientConnection
+from greensio.server_events import ServerEvents
 
 default_logger = logging.getLogger("greensio.server")
 
 
-class _Reasons:
-    """``sio.reason.X``: why a client disconnected (python-socketio's names and values)."""
-
-    SERVER_DISCONNECT = CloseReason.SERVER_DISCONNECT.value
-    CLIENT_DISCONNECT = CloseReason.CLIENT_DISCONNECT.value
-    PING_TIMEOUT = CloseReason.PING_TIMEOUT.value
-    TRANSPORT_CLOSE = CloseReason.TRANSPORT_CLOSE.value
-    TRANSPORT_ERROR = CloseReason.TRANSPORT_ERROR.value
-
-
-def _args_of(data: Any) -> list[Any]:
-    """python-socketio's rule: None is no argument, a tuple is several, anything else one."""
-    if data is None:
-        return []
-    if isinstance(data, tuple):
-        return list(data)
-    return [data]
-
-
-def _ack_value(args: list[Any]) -> Any:
-    """What ``call()`` returns: None, the one value, or a tuple of several."""
-    if not args:
-        return None
-    return args[0] if len(args) == 1 else tuple(args)
-
-
-class Server(HandlerRegistration):
+class Server(HandlerRegistration, ServerEvents):
     """A Socket.IO server.
 
     Args:
@@ -81,7 +55,7 @@ class Server(HandlerRegistration):
             ``transports``, ``allow_upgrades``, ``max_payload_packets``.
     """
 
-    reason = _Reasons
+    reason = Reasons
 
     def __init__(
         self,
@@ -130,7 +104,6 @@ class Server(HandlerRegistration):
         """Function handlers by namespace and event (python-socketio's attribute)."""
         return self.registry.functions
 
-    # --- handler registration --------------------------------------------------------------------
     # --- sending ---------------------------------------------------------------------------------
     def emit(
         self,
@@ -158,7 +131,7 @@ class Server(HandlerRegistration):
             raise exceptions.UsageError("event names are strings")
         self.manager.emit(
             event,
-            _args_of(data),
+            args_of(data),
             namespace or "/",
             room=to if to is not None else room,
             skip_sid=skip_sid,
@@ -214,11 +187,11 @@ class Server(HandlerRegistration):
         namespace = namespace or "/"
         target = sid if sid is not None else to
         if room is None and isinstance(target, str):
-            return self._call_one(event, _args_of(data), target, namespace, timeout)
+            return self._call_one(event, args_of(data), target, namespace, timeout)
         if room is None and target is None:
             raise exceptions.UsageError("call() needs sid=, to= or room=")
         return self._call_many(
-            event, _args_of(data), room if room is not None else target, namespace, timeout
+            event, args_of(data), room if room is not None else target, namespace, timeout
         )
 
     def _call_one(
@@ -264,7 +237,7 @@ class Server(HandlerRegistration):
             waiter.fail(exceptions.TimeoutError(f"no ack within {timeout} s"))
         if waiter.error is not None:
             raise waiter.error
-        return _ack_value(waiter.args or [])
+        return ack_value(waiter.args or [])
 
     def _send_with_ack(
         self,
@@ -407,147 +380,3 @@ class Server(HandlerRegistration):
     def shutdown(self) -> None:
         """Disconnect every client and stop the timers."""
         self.eio.shutdown()
-
-    # --- Engine.IO events ------------------------------------------------------------------------
-    def _on_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> None:
-        now = self.backend.monotonic()
-        session = ServerSession(self.codec, now=now, connect_timeout=self.connect_timeout)
-        self.clients[eio_sid] = ClientConnection(
-            eio_sid, session, self.backend, environ, self.max_pending_acks
-        )
-        self.eio.timers.call_at(now + self.connect_timeout, self._check_connect_timeout, eio_sid)
-
-    def _check_connect_timeout(self, eio_sid: str) -> None:
-        conn = self.clients.get(eio_sid)
-        if conn is not None and conn.session.connect_timed_out(self.backend.monotonic()):
-            self.logger.info(
-                "%s: no namespace joined in %ss; closing", eio_sid, self.connect_timeout
-            )
-            self.backend.spawn(self.eio.disconnect, eio_sid)
-
-    def _on_eio_message(self, eio_sid: str, data: str | bytes) -> None:
-        conn = self.clients.get(eio_sid)
-        if conn is None:
-            return
-        try:
-            with conn.lock:
-                events = conn.session.receive_message(data)
-        except exceptions.ProtocolError as exc:
-            self.logger.info("%s: closing after a bad packet: %s", eio_sid, exc)
-            self.eio.disconnect(eio_sid)
-            return
-        for event in events:
-            if isinstance(event, EventReceived):
-                if self.ordered_handlers:
-                    conn.run_in_order(self._handle_event, conn, event)
-                else:
-                    conn.run_now(self._handle_event, conn, event)
-            elif isinstance(event, AckReceived):
-                conn.acks.resolve(event.ack_id, event.args)
-            elif isinstance(event, NamespaceConnectRequested):
-                conn.run_in_order(self._handle_connect, conn, event)
-            elif isinstance(event, NamespaceDisconnected):
-                conn.acks.fail_namespace(event.namespace)
-                conn.run_in_order(self._left, conn, event.sid, event.namespace, event.reason)
-
-    def _on_eio_disconnect(self, eio_sid: str, reason: str) -> None:
-        conn = self.clients.pop(eio_sid, None)
-        if conn is None:
-            return
-        conn.acks.fail_namespace(None)
-        for namespace, sid in list(conn.session.sids.items()):
-            if conn.session.is_connected(namespace):
-                conn.run_in_order(self._left, conn, sid, namespace, reason)
-
-    # --- Socket.IO events (run in the client's order) --------------------------------------------
-    def _namespace_allowed(self, namespace: str) -> bool:
-        if self.namespaces == "*" or self.registry.has_namespace(namespace):
-            return True
-        if self.registry.accepts_any_namespace():
-            return True
-        return isinstance(self.namespaces, (list, tuple, set)) and namespace in self.namespaces
-
-    def _handle_connect(self, conn: ClientConnection, event: NamespaceConnectRequested) -> None:
-        namespace = event.namespace
-        session = conn.session
-        if not self._namespace_allowed(namespace):
-            self._send_raw(
-                conn, session.refuse_connect(namespace, {"message": "Invalid namespace"})
-            )
-            return
-        sid = self.eio.generate_id()
-        with conn.lock:
-            session.begin_connect(namespace, sid)
-        self.manager.connect(conn.eio_sid, namespace, sid)
-        if self.always_connect:
-            self._send_raw(conn, session.accept_connect(namespace))
-        refusal = self._run_connect_handler(sid, namespace, conn.environ, event.auth)
-        if refusal is None:
-            if not self.always_connect:
-                self._send_raw(conn, session.accept_connect(namespace))
-            return
-        self.manager.disconnect(sid, namespace)
-        conn.user_sessions.pop(namespace, None)
-        if self.always_connect:
-            self._send_raw(conn, session.disconnect(namespace))
-        else:
-            self._send_raw(conn, session.refuse_connect(namespace, refusal))
-
-    def _run_connect_handler(
-        self, sid: str, namespace: str, environ: dict[str, Any], auth: Any
-    ) -> dict[str, Any] | None:
-        """Run the connect handler; the CONNECT_ERROR payload when it refused, else None."""
-        found = self.registry.find("connect", namespace)
-        if found is None:
-            return None
-        handler, prefix = found
-        try:
-            result = call_flexibly(handler, *prefix, sid, environ, auth)
-        except exceptions.ConnectionRefusedError as exc:
-            return exc.error_args
-        except Exception:
-            self.logger.exception("connect handler failed")
-            return {"message": "Connection rejected by server"}
-        if result is False:
-            return {"message": "Connection rejected by server"}
-        return None
-
-    def _handle_event(self, conn: ClientConnection, event: EventReceived) -> None:
-        namespace = event.namespace
-        if not conn.session.is_connected(namespace):
-            return
-        sid = conn.session.sids[namespace]
-        found = self.registry.find(event.event, namespace)
-        if found is None:
-            self.logger.info("%s: no handler for %r on %s", sid, event.event, namespace)
-            return
-        handler, prefix = found
-        result = handler(*prefix, sid, *event.args)
-        if event.ack_id is not None:
-            with conn.lock:
-                out = conn.session.encode_ack(namespace, event.ack_id, _args_of(result))
-                if out:
-                    self.eio.send_messages(conn.eio_sid, out)
-
-    def _left(self, conn: ClientConnection, sid: str, namespace: str, reason: str) -> None:
-        """``sid`` is gone from ``namespace``: fail its acks, run its handler once (its rooms
-        and session still readable there, as in python-socketio), then forget it."""
-        if not self.manager.is_connected(sid, namespace) or (sid, namespace) in conn.leaving:
-            return
-        conn.leaving.add((sid, namespace))
-        conn.acks.fail_namespace(namespace)
-        found = self.registry.find("disconnect", namespace)
-        try:
-            if found is not None:
-                handler, prefix = found
-                call_flexibly(handler, *prefix, sid, reason)
-        except Exception:
-            self.logger.exception("disconnect handler failed")
-        finally:
-            self.manager.disconnect(sid, namespace)
-            conn.user_sessions.pop(namespace, None)
-            conn.leaving.discard((sid, namespace))
-
-    def _send_raw(self, conn: ClientConnection, messages: list[str | bytes]) -> None:
-        if messages:
-            self.eio.send_messages(conn.eio_sid, messages)
