@@ -62,8 +62,11 @@ class PendingAcks:
 
     def add_callback(
         self, namespace: str, ack_id: int, fn: Callable[..., Any], reports_errors: bool
-    ) -> None:
-        self._add(namespace, ack_id, _Callback(fn, reports_errors, self.backend))
+    ) -> object:
+        """Register ``fn`` for the ack ``ack_id``; returns the entry, for ``expire``."""
+        entry = _Callback(fn, reports_errors, self.backend)
+        self._add(namespace, ack_id, entry)
+        return entry
 
     def add_waiter(self, namespace: str, ack_id: int) -> Waiter:
         waiter = Waiter(self.backend, ack_id)
@@ -87,14 +90,18 @@ class PendingAcks:
         if entry is not None:
             entry.resolve(args)
 
-    def expire(self, ack_id: int) -> None:
-        """The ack's timeout passed."""
-        entry = self._pop(ack_id)
-        if entry is not None:
+    def expire(self, ack_id: int, entry: object) -> None:
+        """``entry``'s timeout passed. Ack ids start again at 0 on a client's new connection,
+        so the id alone could name a newer ack: only this very entry is failed."""
+        if self._pending.get(ack_id) is entry:
+            self._pop(ack_id)
+            assert isinstance(entry, (Waiter, _Callback))
             entry.fail(exceptions.TimeoutError(f"no ack for id {ack_id} in time"))
 
-    def discard(self, ack_id: int) -> None:
-        self._pop(ack_id)
+    def discard(self, ack_id: int, entry: object) -> None:
+        """Forget ``entry`` (a ``call()`` that stopped waiting), if it is still the pending one."""
+        if self._pending.get(ack_id) is entry:
+            self._pop(ack_id)
 
     def fail_namespace(self, namespace: str | None = None) -> None:
         """The peer left ``namespace`` (every namespace when None): its pending acks fail now."""

@@ -38,7 +38,7 @@ from greensio.protocol.events import (
 from greensio.protocol.socketio_client import ClientSession
 from greensio.protocol.socketio_packets import Codec, PacketCodec
 from greensio.signals import register_for_sigint
-from greensio.tasks import TaskQueue
+from greensio.tasks import TaskQueue, run_guarded
 
 default_logger = logging.getLogger("greensio.client")
 
@@ -190,6 +190,10 @@ class Client(HandlerRegistration):
             raise exceptions.ConnectionError("already connected")
         if isinstance(namespaces, str):
             namespaces = [namespaces]
+        if isinstance(transports, str):
+            transports = [transports]
+        if auth is not None and not callable(auth) and not isinstance(auth, dict):
+            raise exceptions.UsageError("auth must be a dict, a callable returning one, or None")
         self._params = {
             "url": url,
             "headers": headers,
@@ -217,13 +221,15 @@ class Client(HandlerRegistration):
 
     def _connect_once(self) -> None:
         params = self._params
-        self._auth = _resolve(params["auth"])
         self._pending = set(self.connection_namespaces)
         self._errors = {}
         self._server_disconnected = False
         self._settled.clear()
         self._finished.clear()
         try:
+            self._auth = _resolve(params["auth"])
+            if self._auth is not None and not isinstance(self._auth, dict):
+                raise exceptions.UsageError("the auth callable must return a dict or None")
             self.eio.connect(
                 _resolve(params["url"]),
                 headers=_resolve(params["headers"]) or {},
@@ -232,8 +238,12 @@ class Client(HandlerRegistration):
             )
         except exceptions.ConnectionError as exc:
             self._finished.set()
+            # Before raising, as python-socketio does: the handler has run when connect() fails.
             for namespace in self.connection_namespaces:
-                self._trigger_later("connect_error", namespace, {"message": str(exc)})
+                run_guarded(self._trigger, ("connect_error", namespace, {"message": str(exc)}))
+            raise
+        except BaseException:
+            self._finished.set()  # wait() must not hang on a failure of any kind
             raise
         if not params["wait"]:
             return
@@ -262,6 +272,8 @@ class Client(HandlerRegistration):
                     return
                 except exceptions.ConnectionError as exc:
                     self.logger.info("reconnection attempt %d failed: %s", attempt, exc)
+                except Exception:  # e.g. a url/headers/auth callable that raised
+                    self.logger.exception("reconnection attempt %d failed", attempt)
                 if self.reconnection_attempts and attempt >= self.reconnection_attempts:
                     self.logger.info("giving up after %d attempts", attempt)
                     break
@@ -324,7 +336,7 @@ class Client(HandlerRegistration):
             waiter: Waiter = self.acks.add_waiter(namespace, ack_id)
             self._send(self.session.encode_event(namespace, event, args_of(data), ack_id))
         if not waiter.event.wait(timeout):
-            self.acks.discard(ack_id)
+            self.acks.discard(ack_id, waiter)
             raise exceptions.TimeoutError(f"no ack within {timeout} s")
         if waiter.error is not None:
             raise waiter.error
@@ -343,10 +355,12 @@ class Client(HandlerRegistration):
         ack_id = None
         if callback is not None:
             ack_id = self.session.next_ack_id()
-            self.acks.add_callback(namespace, ack_id, callback, reports_errors=timeout is not None)
+            entry = self.acks.add_callback(
+                namespace, ack_id, callback, reports_errors=timeout is not None
+            )
             if timeout is not None:
                 self.eio.timers.call_at(
-                    self.backend.monotonic() + timeout, self.acks.expire, ack_id
+                    self.backend.monotonic() + timeout, self.acks.expire, ack_id, entry
                 )
         self._send(self.session.encode_event(namespace, event, args, ack_id))
 
@@ -357,11 +371,16 @@ class Client(HandlerRegistration):
             self.logger.info("connection lost while sending")
 
     def _buffer_or_raise(self, item: _Buffered) -> None:
-        waiting = self._reconnecting or (self.eio.state != "disconnected" and self._pending)
-        if not (self.buffer_offline and waiting):
-            raise exceptions.BadNamespaceError(f"{item[0]} is not a connected namespace")
+        """Hold an emit for a namespace that is being (re)joined; raise for any other."""
+        namespace = item[0]
+        waiting = self._reconnecting or (
+            self.eio.state != "disconnected" and namespace in self._pending
+        )
+        if not (self.buffer_offline and waiting and namespace in self.connection_namespaces):
+            raise exceptions.BadNamespaceError(f"{namespace} is not a connected namespace")
         if len(self._offline) == self._offline.maxlen:
             self.logger.warning("offline buffer full: dropping the oldest event")
+            self._fail_buffered([self._offline.popleft()])
         self._offline.append(item)
 
     def _flush_offline(self, namespace: str) -> None:
@@ -381,9 +400,14 @@ class Client(HandlerRegistration):
                 list(self._offline),
                 collections.deque(maxlen=self._offline.maxlen),
             )
+        self._fail_buffered(dropped)
+
+    def _fail_buffered(self, dropped: list[_Buffered]) -> None:
+        """Buffered emits that will never be sent: callbacks with a timeout hear about it."""
         for _namespace, _event, _args, callback, timeout in dropped:
             if callback is not None and timeout is not None:
-                self.backend.spawn(callback, exceptions.DisconnectedError("never connected"))
+                error = exceptions.DisconnectedError("dropped before it could be sent")
+                self.backend.run_soon(run_guarded, callback, (error,))
 
     # --- ending ----------------------------------------------------------------------------------
     def disconnect(self) -> None:

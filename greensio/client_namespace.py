@@ -44,9 +44,17 @@ class ClientNamespace(NamespaceBase):
             event, data, namespace=namespace or self.namespace, callback=callback, timeout=timeout
         )
 
-    def send(self, data: Any, namespace: str | None = None, callback: Any = None) -> None:
+    def send(
+        self,
+        data: Any,
+        namespace: str | None = None,
+        callback: Any = None,
+        timeout: float | None = None,
+    ) -> None:
         """Send a ``message`` event (see ``Client.send``)."""
-        self._cli().send(data, namespace=namespace or self.namespace, callback=callback)
+        self._cli().send(
+            data, namespace=namespace or self.namespace, callback=callback, timeout=timeout
+        )
 
     def call(
         self, event: str, data: Any = None, namespace: str | None = None, timeout: float = 60

@@ -196,7 +196,9 @@ class HandlerRegistration:
         """Register a class-based namespace instance (``Namespace`` / ``ClientNamespace``)."""
         if not hasattr(namespace_handler, "trigger_event"):
             raise UsageError("not a namespace handler")
-        namespace_handler._attach(self)  # type: ignore[attr-defined]
+        attach = getattr(namespace_handler, "_attach", None)
+        if attach is not None:  # greensio's base classes keep a reference to their owner
+            attach(self)
         self.registry.register_namespace(namespace_handler)
 
 

@@ -233,7 +233,7 @@ class Server(HandlerRegistration, ServerEvents):
 
     def _wait(self, conn: ClientConnection, waiter: Waiter, timeout: float) -> Any:
         if not waiter.event.wait(timeout):
-            conn.acks.discard(waiter.ack_id)
+            conn.acks.discard(waiter.ack_id, waiter)
             waiter.fail(exceptions.TimeoutError(f"no ack within {timeout} s"))
         if waiter.error is not None:
             raise waiter.error
@@ -290,10 +290,12 @@ class Server(HandlerRegistration, ServerEvents):
             return
 
         def register(ack_id: int) -> int:
-            conn.acks.add_callback(namespace, ack_id, callback, reports_errors=timeout is not None)
+            entry = conn.acks.add_callback(
+                namespace, ack_id, callback, reports_errors=timeout is not None
+            )
             if timeout is not None:
                 self.eio.timers.call_at(
-                    self.backend.monotonic() + timeout, conn.acks.expire, ack_id
+                    self.backend.monotonic() + timeout, conn.acks.expire, ack_id, entry
                 )
             return ack_id
 

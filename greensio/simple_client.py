@@ -41,6 +41,9 @@ class SimpleClient:
         """
         if self.client is not None and self.client.connected:
             raise exceptions.ConnectionError("already connected")
+        if self.client is not None:
+            self.client.disconnect()  # stops a previous client that is still reconnecting
+        self._events.clear()
         self.namespace = namespace
         client = Client(*self.client_args, **self.client_kwargs)
         self.client = client

@@ -225,6 +225,36 @@ def test_misuse(server, make_client) -> None:
         client.emit("echo", namespace="/not-joined")
 
 
+def test_transports_as_a_string_and_auth_checked_up_front(server, make_client) -> None:
+    client = make_client()
+    with pytest.raises(exceptions.UsageError, match="auth"):
+        client.connect(server.url, auth="not a dict")
+    client.connect(server.url, transports="websocket")  # python-engineio takes a string too
+    assert client.transport() == "websocket"
+
+
+def test_wait_returns_when_an_auth_callable_fails(server, make_client) -> None:
+    client = make_client()
+
+    def broken_auth():
+        raise RuntimeError("no token today")
+
+    with pytest.raises(RuntimeError):
+        client.connect(server.url, auth=broken_auth, transports=["websocket"])
+    waiter = threading.Thread(target=client.wait)
+    waiter.start()
+    waiter.join(STEP)
+    assert not waiter.is_alive()
+
+
+def test_emits_to_a_namespace_not_being_joined_are_refused(server, make_client) -> None:
+    client = make_client()
+    client.connect(server.url, transports=["websocket"], wait=False)
+    with pytest.raises(exceptions.BadNamespaceError):
+        client.emit("echo", "never joined", namespace="/elsewhere")
+    wait_until(lambda: client.connected)
+
+
 # --- events and acks ------------------------------------------------------------------------------
 def test_events_and_acks_both_ways(server, make_client, transports) -> None:
     client = make_client()
