@@ -237,13 +237,15 @@ class Client(HandlerRegistration):
                 engineio_path=params["socketio_path"],
             )
         except exceptions.ConnectionError as exc:
-            self._finished.set()
+            if not self._reconnecting:  # the reconnection loop decides when it is over
+                self._finished.set()
             # Before raising, as python-socketio does: the handler has run when connect() fails.
             for namespace in self.connection_namespaces:
                 run_guarded(self._trigger, ("connect_error", namespace, {"message": str(exc)}))
             raise
         except BaseException:
-            self._finished.set()  # wait() must not hang on a failure of any kind
+            if not self._reconnecting:  # wait() must not hang on a failure of any kind
+                self._finished.set()
             raise
         if not params["wait"]:
             return
@@ -376,7 +378,8 @@ class Client(HandlerRegistration):
         waiting = self._reconnecting or (
             self.eio.state != "disconnected" and namespace in self._pending
         )
-        if not (self.buffer_offline and waiting and namespace in self.connection_namespaces):
+        buffering = self.buffer_offline and self._offline.maxlen
+        if not (buffering and waiting and namespace in self.connection_namespaces):
             raise exceptions.BadNamespaceError(f"{namespace} is not a connected namespace")
         if len(self._offline) == self._offline.maxlen:
             self.logger.warning("offline buffer full: dropping the oldest event")

@@ -52,7 +52,7 @@ class Server(HandlerRegistration, ServerEvents):
         engineio_logger: ``logger`` for the Engine.IO layer.
         **kwargs: Engine.IO options: ``async_mode``, ``ping_interval``, ``ping_timeout``,
             ``max_http_buffer_size``, ``cors_allowed_origins``, ``cors_credentials``, ``cookie``,
-            ``transports``, ``allow_upgrades``, ``max_payload_packets``.
+            ``transports``, ``allow_upgrades``, ``max_payload_packets``, ``poll_batch_packets``.
     """
 
     reason = Reasons
@@ -371,8 +371,12 @@ class Server(HandlerRegistration, ServerEvents):
         self.backend.sleep(seconds)
 
     def transport(self, sid: str, namespace: str | None = None) -> str:
-        """'polling' or 'websocket'."""
-        return self.eio.transport(self._connection(sid, namespace or "/").eio_sid)
+        """'polling' or 'websocket'. Raises BadNamespaceError once the connection is gone."""
+        conn = self._connection(sid, namespace or "/")
+        try:
+            return self.eio.transport(conn.eio_sid)
+        except exceptions.UsageError:  # the disconnect handler of a connection that ended
+            raise exceptions.BadNamespaceError(f"{sid}'s connection has ended") from None
 
     def get_environ(self, sid: str, namespace: str | None = None) -> dict[str, Any] | None:
         """The WSGI environ of the request that opened ``sid``'s connection."""

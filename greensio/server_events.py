@@ -85,13 +85,19 @@ class ServerEvents:
                 conn.run_in_order(self._left, conn, event.sid, event.namespace, event.reason)
 
     def _on_eio_disconnect(self, eio_sid: str, reason: str) -> None:
-        conn = self.clients.pop(eio_sid, None)
+        conn = self.clients.get(eio_sid)
         if conn is None:
             return
         conn.acks.fail_namespace(None)
         for namespace, sid in list(conn.session.sids.items()):
             if conn.session.is_connected(namespace):
                 conn.run_in_order(self._left, conn, sid, namespace, reason)
+        # Forgotten only after its disconnect handlers ran: they may still read the session.
+        conn.run_in_order(self._forget, eio_sid, conn)
+
+    def _forget(self, eio_sid: str, conn: ClientConnection) -> None:
+        if self.clients.get(eio_sid) is conn:
+            del self.clients[eio_sid]
 
     # --- Socket.IO events (run in the client's order) --------------------------------------------
     def _namespace_allowed(self, namespace: str) -> bool:

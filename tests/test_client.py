@@ -549,6 +549,24 @@ def test_while_the_server_is_down(impl, make_client) -> None:
             restarted.stop()
 
 
+def test_wait_blocks_while_reconnecting(make_client) -> None:
+    server = peer_server("greensio").start()
+    try:
+        client = make_client(**FAST_RECONNECT)
+        record = listen(client)
+        client.connect(server.url, transports=["websocket"])
+    finally:
+        server.stop()
+    record.wait_for("disconnect")
+    waiter = threading.Thread(target=client.wait)
+    waiter.start()
+    waiter.join(0.5 * UNIT)  # several failed attempts
+    assert waiter.is_alive()
+    client.disconnect()
+    waiter.join(STEP)
+    assert not waiter.is_alive()
+
+
 def test_disconnect_stops_reconnecting(make_client) -> None:
     server = peer_server("greensio").start()
     try:

@@ -198,6 +198,20 @@ def test_disconnect_handler_still_sees_the_session_and_rooms(connect):
     assert seen == {"session": "kept", "rooms": sorted([sid, "lounge"])}
 
 
+def test_disconnect_handler_sees_the_session_when_the_client_leaves(connect):
+    # The whole connection ends (not just a namespace): the handler still reads the session.
+    peer, watcher = connect(transports=["websocket"]), connect()
+    sid = peer.sio.get_sid()
+    call(peer, "save", "still here")
+    peer.sio.disconnect()
+    deadline = time.monotonic() + STEP
+    seen = None
+    while time.monotonic() < deadline and seen is None:
+        seen = call(watcher, "seen_on_disconnect", sid)
+        time.sleep(0.05)
+    assert seen == {"session": "still here", "rooms": [sid]}
+
+
 def test_call_to_a_client_that_is_gone_fails_at_once(connect):
     watcher = connect()
     outcome, elapsed = call(watcher, "call_gone", "no-such-sid")
