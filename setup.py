@@ -51,6 +51,8 @@ setup(
     install_requires=[
         # WebSocket framing: the sans-I/O layer of the websockets package (C-accelerated masking).
         "websockets>=13",
+        # The client's long-polling: pooled keep-alive HTTP.
+        "urllib3>=2",
     ],
     extras_require={
         "gevent": ["gevent>=24"],
