@@ -74,10 +74,9 @@ class EngineSocket(Generic[S]):
 
     # --- output ----------------------------------------------------------------------------------
     def send_messages(self, messages: list[str | bytes]) -> None:
-        """Queue messages as one unit and push them out (write, or wake the pending GET)."""
-        with self.lock:
-            self.session.send_messages(messages)
-            self.flush()
+        """Send messages as one unit: straight to the WebSocket when nothing is queued ahead of
+        them, else through the core's outbox (written, or fetched by the pending GET)."""
+        self.send_prepared(PreparedMessages(messages))
 
     def send_prepared(self, prepared: PreparedMessages) -> None:
         """Like ``send_messages``, writing the broadcast's pre-built frames when the core says

@@ -21,7 +21,7 @@ from websockets.datastructures import Headers
 from websockets.exceptions import InvalidHandshake
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
-from websockets.protocol import SEND_EOF, Protocol, State
+from websockets.protocol import SEND_EOF, Protocol, Side, State
 from websockets.server import ServerProtocol
 
 from greensio.transports.http import raw_socket
@@ -205,9 +205,12 @@ class WebSocketConnection:
             return self._flush()
 
     def send_prepared(self, data: bytes) -> bool:
-        """Write frames already serialized by ``prepare_frames`` (one broadcast, many sockets)."""
+        """Write server frames already serialized by ``prepare_frames`` (unmasked: never on the
+        client side, whose frames must be masked); False when the caller must use ``send``."""
         with self.lock:
             if self.closed or self.protocol.state is not State.OPEN:
+                return False
+            if self.protocol.side is not Side.SERVER:
                 return False
             return self._write(data)
 
