@@ -20,7 +20,7 @@ class TaskQueue:
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
-        self._lock = backend.lock()
+        self._lock = backend.atomic_lock()  # guards the deque and the flag only
         self._tasks: collections.deque[tuple[Callable[..., Any], tuple[Any, ...]]] = (
             collections.deque()
         )

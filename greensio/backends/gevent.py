@@ -14,6 +14,25 @@ import greenlet
 from greensio.backends.base import LockLike
 
 
+class _NoLock:
+    """``atomic_lock()`` under gevent: a section that never yields is already atomic."""
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        return True
+
+    def release(self) -> None:
+        pass
+
+    def __enter__(self) -> _NoLock:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        pass
+
+
+_NO_LOCK = _NoLock()
+
+
 class GeventBackend:
     name = "gevent"
 
@@ -32,6 +51,9 @@ class GeventBackend:
 
     def event(self) -> gevent.event.Event:
         return gevent.event.Event()
+
+    def atomic_lock(self) -> LockLike:
+        return _NO_LOCK
 
     def lock(self) -> LockLike:
         return gevent.lock.RLock()

@@ -27,6 +27,9 @@ class ThreadingBackend:
     def event(self) -> threading.Event:
         return threading.Event()
 
+    def atomic_lock(self) -> LockLike:
+        return threading.Lock()
+
     def lock(self) -> LockLike:
         return threading.RLock()
 

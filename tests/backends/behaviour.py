@@ -119,6 +119,23 @@ def check_lock_held_elsewhere(backend: Backend, mode: str) -> None:
     handle.join(WAIT)
 
 
+def check_atomic_lock(backend: Backend, mode: str) -> None:
+    # Guards sections that never yield: under gevent nothing can interleave there, so the lock
+    # is free; with threads it must still exclude another thread.
+    lock = backend.atomic_lock()
+    with lock:
+        pass
+    assert lock.acquire()
+    lock.release()
+    if mode == "threading":
+        assert lock.acquire()
+        holder_got_it: list[bool] = []
+        handle = backend.spawn(lambda: holder_got_it.append(lock.acquire(blocking=False)))
+        handle.join(WAIT)
+        lock.release()
+        assert holder_got_it == [False]
+
+
 CHECKS: dict[str, Callable[[Backend, str], None]] = {
     name: fn for name, fn in globals().items() if name.startswith("check_")
 }
