@@ -15,6 +15,7 @@ from typing import Any
 from greensio import exceptions
 from greensio.backends.base import Backend, EventLike
 from greensio.exceptions import DisconnectedError, GreensioError
+from greensio.handlers import ack_value
 from greensio.tasks import run_guarded
 
 
@@ -102,6 +103,20 @@ class PendingAcks:
         """Forget ``entry`` (a ``call()`` that stopped waiting), if it is still the pending one."""
         if self._pending.get(ack_id) is entry:
             self._pop(ack_id)
+
+    def wait(self, waiter: Waiter, timeout: float) -> Any:
+        """Block until ``waiter``'s ack: None, its one value, or a tuple of several.
+
+        Raises:
+            TimeoutError: no ack within ``timeout`` seconds (the waiter is forgotten).
+            DisconnectedError: the peer left first (raised as soon as it does).
+        """
+        if not waiter.event.wait(timeout):
+            self.discard(waiter.ack_id, waiter)
+            raise exceptions.TimeoutError(f"no ack within {timeout} s")
+        if waiter.error is not None:
+            raise waiter.error
+        return ack_value(waiter.args or [])
 
     def fail_namespace(self, namespace: str | None = None) -> None:
         """The peer left ``namespace`` (every namespace when None): its pending acks fail now."""

@@ -24,7 +24,6 @@ from greensio.handlers import (
     HandlerRegistration,
     HandlerRegistry,
     Reasons,
-    ack_value,
     args_of,
     call_flexibly,
 )
@@ -337,12 +336,7 @@ class Client(HandlerRegistration):
             ack_id = self.session.next_ack_id()
             waiter: Waiter = self.acks.add_waiter(namespace, ack_id)
             self._send(self.session.encode_event(namespace, event, args_of(data), ack_id))
-        if not waiter.event.wait(timeout):
-            self.acks.discard(ack_id, waiter)
-            raise exceptions.TimeoutError(f"no ack within {timeout} s")
-        if waiter.error is not None:
-            raise waiter.error
-        return ack_value(waiter.args or [])
+        return self.acks.wait(waiter, timeout)
 
     def _send_event(
         self,

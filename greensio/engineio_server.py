@@ -297,13 +297,7 @@ class EngineIOServer:
         sock = self._new_socket(environ, Transport.WEBSOCKET)
         if sock is None:
             return http.error(start_response, 401, "Unauthorized", 4, cors)
-        ws = accept_websocket(
-            environ,
-            start_response,
-            max_size=self.max_http_buffer_size,
-            lock=sock.lock,
-            coalescer=self.coalescer,
-        )
+        ws = self._accept_websocket(sock, environ, start_response)
         if ws is None:
             with sock.lock:
                 events = sock.session.transport_closed(error=True)
@@ -316,6 +310,17 @@ class EngineIOServer:
             sock.schedule()
         self._read_websocket(sock, ws, probing=False)
         return []
+
+    def _accept_websocket(
+        self, sock: EngineSocket[EngineSession], environ: dict[str, Any], start_response: Any
+    ) -> WebSocketConnection | ForeignWebSocket | None:
+        return accept_websocket(
+            environ,
+            start_response,
+            max_size=self.max_http_buffer_size,
+            lock=sock.lock,
+            coalescer=self.coalescer,
+        )
 
     def _upgrade(
         self,
@@ -330,13 +335,7 @@ class EngineIOServer:
             attached = sock.session.attach_probe()
         if not attached:
             return http.error(start_response, 400, "Bad request", 3, cors)
-        ws = accept_websocket(
-            environ,
-            start_response,
-            max_size=self.max_http_buffer_size,
-            lock=sock.lock,
-            coalescer=self.coalescer,
-        )
+        ws = self._accept_websocket(sock, environ, start_response)
         if ws is None:
             with sock.lock:
                 sock.session.detach_probe()

@@ -21,7 +21,6 @@ from greensio.handlers import (
     HandlerRegistration,
     HandlerRegistry,
     Reasons,
-    ack_value,
     args_of,
 )
 from greensio.manager import Manager
@@ -204,7 +203,7 @@ class Server(HandlerRegistration, ServerEvents):
         waiter = self._send_with_ack(
             conn, namespace, event, args, functools.partial(conn.acks.add_waiter, namespace)
         )
-        return self._wait(conn, waiter, timeout)
+        return conn.acks.wait(waiter, timeout)
 
     def _call_many(
         self, event: str, args: list[Any], rooms: Any, namespace: str, timeout: float
@@ -226,18 +225,10 @@ class Server(HandlerRegistration, ServerEvents):
         for member_sid, (conn, waiter) in waiters.items():
             remaining = max(0.0, deadline - self.backend.monotonic())
             try:
-                replies[member_sid] = self._wait(conn, waiter, remaining)
+                replies[member_sid] = conn.acks.wait(waiter, remaining)
             except (exceptions.TimeoutError, exceptions.DisconnectedError):
                 continue
         return replies
-
-    def _wait(self, conn: ClientConnection, waiter: Waiter, timeout: float) -> Any:
-        if not waiter.event.wait(timeout):
-            conn.acks.discard(waiter.ack_id, waiter)
-            waiter.fail(exceptions.TimeoutError(f"no ack within {timeout} s"))
-        if waiter.error is not None:
-            raise waiter.error
-        return ack_value(waiter.args or [])
 
     def _send_with_ack(
         self,
