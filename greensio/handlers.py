@@ -194,8 +194,10 @@ class HandlerRegistration:
 
     def register_namespace(self, namespace_handler: NamespaceHandler) -> None:
         """Register a class-based namespace instance (``Namespace`` / ``ClientNamespace``)."""
-        if not hasattr(namespace_handler, "trigger_event"):
-            raise UsageError("not a namespace handler")
+        if not hasattr(namespace_handler, "trigger_event") or not isinstance(
+            getattr(namespace_handler, "namespace", None), str
+        ):
+            raise UsageError("a namespace handler has a 'namespace' path and 'trigger_event'")
         attach = getattr(namespace_handler, "_attach", None)
         if attach is not None:  # greensio's base classes keep a reference to their owner
             attach(self)
