@@ -549,7 +549,8 @@ def test_while_the_server_is_down(impl, make_client) -> None:
             restarted.stop()
 
 
-def test_wait_blocks_while_reconnecting(make_client) -> None:
+def reconnecting_client(make_client) -> greensio.Client:
+    """A client whose server went away: it is retrying, every 0.1-0.2 units."""
     server = peer_server("greensio").start()
     try:
         client = make_client(**FAST_RECONNECT)
@@ -558,6 +559,11 @@ def test_wait_blocks_while_reconnecting(make_client) -> None:
     finally:
         server.stop()
     record.wait_for("disconnect")
+    return client
+
+
+def test_wait_blocks_while_reconnecting(make_client) -> None:
+    client = reconnecting_client(make_client)
     waiter = threading.Thread(target=client.wait)
     waiter.start()
     waiter.join(0.5 * UNIT)  # several failed attempts
@@ -568,14 +574,7 @@ def test_wait_blocks_while_reconnecting(make_client) -> None:
 
 
 def test_disconnect_stops_reconnecting(make_client) -> None:
-    server = peer_server("greensio").start()
-    try:
-        client = make_client(**FAST_RECONNECT)
-        record = listen(client)
-        client.connect(server.url, transports=["websocket"])
-    finally:
-        server.stop()
-    record.wait_for("disconnect")
+    client = reconnecting_client(make_client)
     time.sleep(0.15 * UNIT)  # a reconnection attempt or two
     start = time.monotonic()
     client.disconnect()
