@@ -81,6 +81,18 @@ class WebSocketConnection:
         self._close_when_sent = False
         self._fragment_size = 0
         self._fragment_opcode = Opcode.CONT
+        #: gevent's socket, read without its try-then-wait: a client that waits for our answer
+        #: has sent nothing more yet, so after a short read the next ``recv`` would only fail
+        #: with EAGAIN (a wasted system call and exception per message). Wait first instead.
+        read_event = getattr(sock, "_read_event", None)
+        raw = getattr(sock, "_sock", None)
+        if read_event is not None and raw is not None and hasattr(sock, "_wait"):
+            self._wait_readable: Callable[[], Any] | None = lambda: sock._wait(read_event)
+            self._raw_recv = raw.recv
+        else:
+            self._wait_readable = None
+            self._raw_recv = sock.recv
+        self._drained = False
 
     @classmethod
     def accept(
@@ -166,7 +178,7 @@ class WebSocketConnection:
             if self.closed:
                 return None
             try:
-                data = self.sock.recv(_READ_SIZE)
+                data = self._recv()
             except OSError as exc:
                 logger.debug("websocket read failed: %s", exc)
                 data = b""
@@ -182,6 +194,21 @@ class WebSocketConnection:
                     self._shutdown()
                     return None
         return self._events.popleft()
+
+    def _recv(self) -> bytes:
+        wait = self._wait_readable
+        if wait is None:
+            return self.sock.recv(_READ_SIZE)
+        while True:
+            if self._drained:
+                wait()
+            try:
+                data: bytes = self._raw_recv(_READ_SIZE)
+            except BlockingIOError:
+                self._drained = True
+                continue
+            self._drained = len(data) < _READ_SIZE
+            return data
 
     def _fail(self, code: int, reason: str) -> None:
         logger.debug("closing websocket: %s", reason)

@@ -9,13 +9,14 @@ backend's own primitives, as greensio does. The child prints one JSON line,
 
 from __future__ import annotations
 
+import contextvars
 import json
 import sys
 import traceback
 from collections.abc import Callable
 
 from greensio.backends import get_backend
-from greensio.backends.base import Backend
+from greensio.backends.base import Backend, EventLike
 from tests.support.servers import UNIT
 
 WAIT = 2 * UNIT
@@ -134,6 +135,47 @@ def check_atomic_lock(backend: Backend, mode: str) -> None:
         handle.join(WAIT)
         lock.release()
         assert holder_got_it == [False]
+
+
+def check_run_soon(backend: Backend, mode: str) -> None:
+    """Tasks run concurrently (each may block), with their arguments, one's failure (logged)
+    stops none of the others, and a context variable set in one is not seen by the next."""
+    var: contextvars.ContextVar[str] = contextvars.ContextVar("var", default="unset")
+    seen: list[tuple[int, str]] = []
+    go, done = backend.event(), backend.event()
+
+    def blocker(n: int) -> None:
+        var.set(f"set by {n}")
+        go.wait(WAIT)
+        seen.append((n, var.get()))
+        if len(seen) == 20:
+            done.set()
+
+    def failing() -> None:
+        raise RuntimeError("a task failed (expected by the test)")
+
+    for round_ in range(2):  # the second round reuses pooled tasks under gevent
+        go.clear()
+        done.clear()
+        seen.clear()
+        backend.run_soon(failing)
+        for n in range(20):
+            backend.run_soon(blocker, n)
+        backend.sleep(SHORT)
+        assert seen == [], round_  # all twenty are blocked at once
+        go.set()
+        assert done.wait(WAIT), round_
+        assert sorted(seen) == [(n, f"set by {n}") for n in range(20)], round_
+        later: list[str] = []
+        finished = backend.event()
+
+        def read_var(into: list[str], finished: EventLike) -> None:
+            into.append(var.get())
+            finished.set()
+
+        backend.run_soon(read_var, later, finished)
+        assert finished.wait(WAIT)
+        assert later == ["unset"], round_
 
 
 CHECKS: dict[str, Callable[[Backend, str], None]] = {

@@ -106,3 +106,33 @@ def test_this_process_is_not_monkey_patched():
     """The gevent checks ran elsewhere; nothing in the test process patched the standard library."""
     monkey = sys.modules.get("gevent.monkey")
     assert monkey is None or not monkey.is_anything_patched()
+
+
+POOL = """
+import gevent, greenlet
+from greensio.backends.gevent import GeventBackend
+backend = GeventBackend()
+ran = []
+backend.run_soon(ran.append, 1)
+gevent.sleep(0)
+pool = gevent.get_hub()._greensio_tasks
+parked = list(pool.idle)
+backend.run_soon(ran.append, 2)
+gevent.sleep(0)
+reused = pool.idle == parked
+loop = gevent.get_hub().loop
+loop.run_callback(parked[0].switch, "a stray wake-up")  # a waiter a finished task left behind
+backend.run_soon(ran.append, 3)
+gevent.sleep(0)
+loop.run_callback(parked[0].throw, greenlet.GreenletExit)  # killed while parked
+gevent.sleep(0)
+backend.run_soon(ran.append, 4)
+gevent.sleep(0)
+print(ran, reused, parked[0].dead, len(pool.idle))
+"""
+
+
+def test_gevent_tasks_are_pooled():
+    """A finished task's greenlet runs the next one; a stray switch into a parked greenlet is
+    ignored, and a parked greenlet that was killed is replaced."""
+    assert run_python(["-c", POOL]).split() == ["[1,", "2,", "3,", "4]", "True", "True", "1"]
