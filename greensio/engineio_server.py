@@ -99,6 +99,7 @@ class EngineIOServer:
         self.max_payload_packets = max_payload_packets
         self.poll_batch_packets = poll_batch_packets
         self.handlers: dict[str, Callable[..., Any]] = {}
+        self._on_message: Callable[[str, Any], Any] = lambda sid, data: None
         self.sockets: dict[str, EngineSocket[EngineSession]] = {}
         self.timers = Timers(self.backend)
         #: Under gevent, WebSocket writes made in one loop pass leave in one send per connection.
@@ -112,6 +113,8 @@ class EngineIOServer:
 
         def register(fn: Callable[..., Any]) -> Callable[..., Any]:
             self.handlers[event] = fn
+            if event == "message":
+                self._on_message = self._message_dispatcher(fn)
             return fn
 
         return register(handler) if handler is not None else register
@@ -168,8 +171,8 @@ class EngineIOServer:
     # --- events from the core --------------------------------------------------------------------
     def dispatch(self, sock: EngineSocket[EngineSession], events: list[Event]) -> None:
         for event in events:
-            if isinstance(event, MessageReceived):
-                self._trigger("message", sock.sid, event.data)
+            if type(event) is MessageReceived:
+                self._on_message(sock.sid, event.data)
             elif isinstance(event, SessionClosed):
                 self._closed(sock, event.reason)
 
@@ -192,12 +195,25 @@ class EngineIOServer:
             del self.sockets[sock.sid]
 
     def _trigger(self, event: str, *args: Any) -> Any:
+        """Run the 'connect' or 'disconnect' handler ('message' goes through ``_on_message``)."""
         handler = self.handlers.get(event)
         if handler is None:
             return None
-        if event == "message" and self.async_handlers:
-            return self.backend.spawn(self._run_handler, handler, args)
         return self._run_handler(handler, args, flexible=event == "disconnect")
+
+    def _message_dispatcher(self, handler: Callable[..., Any]) -> Callable[[str, Any], Any]:
+        """What ``dispatch`` calls per message, with the ``async_handlers`` choice made once, at
+        registration: the handler in a task of its own, or right here."""
+        if self.async_handlers:
+            return lambda sid, data: self.backend.spawn(self._run_handler, handler, (sid, data))
+
+        def call(sid: str, data: Any) -> None:
+            try:
+                handler(sid, data)
+            except Exception:
+                self.logger.exception("Engine.IO handler failed")
+
+        return call
 
     def _run_handler(
         self, handler: Callable[..., Any], args: tuple[Any, ...], flexible: bool = False

@@ -81,7 +81,7 @@ class EngineSocket(Generic[S]):
     def send_prepared(self, prepared: PreparedMessages) -> None:
         """Like ``send_messages``, writing the broadcast's pre-built frames when the core says
         nothing is queued ahead of them."""
-        with self.lock:
+        with self.lock:  # (WebSocketConnection.send_prepared expects it held)
             ws = self.ws
             if (
                 isinstance(ws, WebSocketConnection)

@@ -24,8 +24,9 @@ class ClientConnection(TaskQueue):
         self.eio_sid = eio_sid
         self.session = session
         self.environ = environ
-        #: Guards ``session`` and keeps one packet's messages together on the way out.
-        self.lock = backend.lock()
+        #: Guards ``session``. Its sections never yield under gevent (where it is free); a
+        #: packet's messages stay together on the way out by the Engine.IO socket's own lock.
+        self.lock = backend.atomic_lock()
         self.acks = PendingAcks(backend, max_pending_acks)
         #: namespace -> the application's session dict (``Server.get_session``).
         self.user_sessions: dict[str, dict[str, Any]] = {}

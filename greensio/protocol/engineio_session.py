@@ -234,6 +234,8 @@ class EngineSession:
         """A message arrived on the session's WebSocket. A bad packet closes the session."""
         if self.close_reason is not None:
             return []  # a closed session reports nothing after its SessionClosed
+        if type(message) is str and message[:1] == "4":
+            return [MessageReceived(message[1:])]  # the common case, without a Packet
         try:
             packet = decode_frame(message)
         except ProtocolError:

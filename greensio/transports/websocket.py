@@ -19,7 +19,7 @@ from typing import Any
 
 from websockets.datastructures import Headers
 from websockets.exceptions import InvalidHandshake
-from websockets.frames import Frame, Opcode
+from websockets.frames import Frame, Opcode, apply_mask
 from websockets.http11 import Request
 from websockets.protocol import SEND_EOF, Protocol, Side, State
 from websockets.server import ServerProtocol
@@ -93,6 +93,17 @@ class WebSocketConnection:
             self._wait_readable = None
             self._raw_recv = sock.recv
         self._drained = False
+        #: Complete messages read by the fast path (``_parse_simple``), ahead of ``_events``.
+        self._ready: collections.deque[str | bytes] = collections.deque()
+        reader = getattr(protocol, "reader", None)
+        self._size_attr = next(
+            (a for a in ("current_size", "cur_size") if hasattr(protocol, a)), None
+        )
+        self._fast_reader = (
+            protocol.side is Side.SERVER
+            and self._size_attr is not None
+            and isinstance(getattr(reader, "buffer", None), bytearray)
+        )
 
     @classmethod
     def accept(
@@ -140,6 +151,8 @@ class WebSocketConnection:
             frame = self._next_frame()
             if frame is None:
                 return None
+            if frame is _READY:
+                return self._ready.popleft()
             opcode = frame.opcode
             if opcode is Opcode.TEXT or opcode is Opcode.BINARY:
                 if self._fragments is not None:
@@ -174,7 +187,13 @@ class WebSocketConnection:
             return None
 
     def _next_frame(self) -> Frame | None:
+        # ``_ready`` (filled by the fast path from the start of a read) comes before ``_events``
+        # (what the framing library made of the rest of that read).
+        if self._ready:
+            return _READY
         while not self._events:
+            if self._ready:
+                return _READY
             if self.closed:
                 return None
             try:
@@ -182,6 +201,12 @@ class WebSocketConnection:
             except OSError as exc:
                 logger.debug("websocket read failed: %s", exc)
                 data = b""
+            # The fast path reads no state a writer changes (it leaves the library untouched
+            # when it takes the whole read), so it needs no lock.
+            if data and self._fast_reader and self._between_frames():
+                data = self._parse_simple(data)
+                if not data:
+                    continue
             with self.lock:
                 if data:
                     self.protocol.receive_data(data)
@@ -194,6 +219,54 @@ class WebSocketConnection:
                     self._shutdown()
                     return None
         return self._events.popleft()
+
+    def _between_frames(self) -> bool:
+        """Whether the framing library holds nothing: no partial frame, no fragmented message."""
+        protocol = self.protocol
+        return (
+            protocol.state is State.OPEN
+            and self._fragments is None
+            and not protocol.reader.buffer
+            and getattr(protocol, self._size_attr) is None  # type: ignore[arg-type]
+            and protocol.parser_exc is None
+        )
+
+    def _parse_simple(self, data: bytes) -> bytes:
+        """Read the plain frames at the start of ``data`` straight into ``_ready``; what is left
+        (from the first frame that is anything else) goes to the framing library.
+
+        Plain: a complete, masked, unfragmented text or binary frame with no extension bits,
+        within ``max_size``, whose text is valid UTF-8: what every client sends. Anything else
+        (control frames, fragments, 64-bit lengths, a partial frame, an error) is the library's,
+        which the caller hands it to; the library is then at a frame boundary, as here.
+        """
+        pos, end_of_data, ready = 0, len(data), self._ready
+        while end_of_data - pos >= 6:
+            first, second = data[pos], data[pos + 1]
+            if (first != 0x81 and first != 0x82) or not second & 0x80:
+                break
+            length = second & 0x7F
+            start = pos + 6
+            if length == 126:
+                start = pos + 8
+                if start > end_of_data:
+                    break
+                length = (data[pos + 2] << 8) | data[pos + 3]
+            elif length == 127:
+                break
+            end = start + length
+            if end > end_of_data or length > self.max_size:
+                break
+            payload = apply_mask(data[start:end], data[start - 4 : start])
+            if first == 0x81:
+                try:
+                    ready.append(payload.decode("utf-8"))
+                except UnicodeDecodeError:
+                    break
+            else:
+                ready.append(payload)
+            pos = end
+        return data[pos:] if pos else data
 
     def _recv(self) -> bytes:
         wait = self._wait_readable
@@ -233,13 +306,13 @@ class WebSocketConnection:
 
     def send_prepared(self, data: bytes) -> bool:
         """Write server frames already serialized by ``prepare_frames`` (unmasked: never on the
-        client side, whose frames must be masked); False when the caller must use ``send``."""
-        with self.lock:
-            if self.closed or self.protocol.state is not State.OPEN:
-                return False
-            if self.protocol.side is not Side.SERVER:
-                return False
-            return self._write(data)
+        client side, whose frames must be masked); False when the caller must use ``send``.
+        The caller holds ``lock``."""
+        if self.closed or self.protocol.state is not State.OPEN:
+            return False
+        if self.protocol.side is not Side.SERVER:
+            return False
+        return self._write(data)
 
     def close(self, code: int = 1000, reason: str = "") -> None:
         """Start the closing handshake and shut the socket (idempotent)."""
@@ -297,24 +370,33 @@ class WebSocketConnection:
     def flush_coalesced(self) -> None:
         """Send what waited for the end of the loop pass, without blocking the caller (the
         coalescer's one task for every connection): a client that reads slowly gets a task of
-        its own for the rest."""
-        with self.lock:
-            if self._slow_writer or not self._out or self.closed:
-                return
-            data = self._out[0] if len(self._out) == 1 else b"".join(self._out)
-            self._out.clear()
-            raw = getattr(self.sock, "_sock", None)  # gevent's non-blocking socket underneath
-            try:
-                sent = raw.send(data) if raw is not None else self.sock.send(data)
-            except BlockingIOError:
-                sent = 0
-            except OSError as exc:
-                self._write_failed(exc)
-                return
-            if sent < len(data):
-                self._slow_writer = True
-                assert self.coalescer is not None
-                self.coalescer.backend.run_soon(self._send_slowly, memoryview(data)[sent:])
+        its own for the rest.
+
+        No lock: with a coalescer (gevent only) nothing blocks on this socket but that slow
+        writer, which ``_slow_writer`` marks, and this method never yields.
+        """
+        if self._slow_writer or not self._out or self.closed:
+            return
+        data = self._out[0] if len(self._out) == 1 else b"".join(self._out)
+        self._out.clear()
+        self._send_or_hand_over(data)
+
+    def _send_or_hand_over(self, data: bytes) -> bool:
+        """Send without blocking; what the kernel does not take goes to a slow-writer task.
+        False when the socket failed."""
+        raw = getattr(self.sock, "_sock", None)  # gevent's non-blocking socket underneath
+        try:
+            sent = raw.send(data) if raw is not None else self.sock.send(data)
+        except BlockingIOError:
+            sent = 0
+        except OSError as exc:
+            self._write_failed(exc)
+            return False
+        if sent < len(data):
+            self._slow_writer = True
+            assert self.coalescer is not None
+            self.coalescer.backend.run_soon(self._send_slowly, memoryview(data)[sent:])
+        return True
 
     def _send_slowly(self, rest: memoryview) -> None:
         try:
@@ -346,7 +428,15 @@ class WebSocketConnection:
                 return
             data = b"".join(self._out)
             self._out.clear()
-            self._send_now(data)
+            if self.coalescer is not None:
+                # Never block here: a slow writer sends the rest, then closes.
+                if not self._send_or_hand_over(data):
+                    return
+                if self._slow_writer:
+                    self._close_when_sent = True
+                    return
+            else:
+                self._send_now(data)
             if self.closed:
                 return
         self.closed = True
@@ -394,12 +484,28 @@ class WriteCoalescer:
             self._scheduled = False
 
 
+_READY = Frame(Opcode.TEXT, b"")  # sentinel: ``_next_frame`` filled ``_ready``, not ``_events``
+
+
+def _server_frame(first_byte: int, payload: bytes) -> bytes:
+    """One unmasked, unfragmented frame (RFC 6455 section 5.2): the header is all there is."""
+    n = len(payload)
+    if n < 126:
+        return bytes((first_byte, n)) + payload
+    if n < 65536:
+        return struct.pack("!BBH", first_byte, 126, n) + payload
+    return struct.pack("!BBQ", first_byte, 127, n) + payload
+
+
 def prepare_frames(messages: list[str | bytes]) -> bytes:
     """Serialize server-to-client (unmasked, uncompressed) frames once, for many sockets."""
+    if len(messages) == 1:
+        m = messages[0]
+        return (
+            _server_frame(0x81, m.encode("utf-8")) if isinstance(m, str) else _server_frame(0x82, m)
+        )
     return b"".join(
-        Frame(Opcode.TEXT, m.encode("utf-8")).serialize(mask=False, extensions=[])
-        if isinstance(m, str)
-        else Frame(Opcode.BINARY, m).serialize(mask=False, extensions=[])
+        _server_frame(0x81, m.encode("utf-8")) if isinstance(m, str) else _server_frame(0x82, m)
         for m in messages
     )
 

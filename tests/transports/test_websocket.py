@@ -31,6 +31,7 @@ OPTIONS = {"max_http_buffer_size": LIMIT, "ping_interval": 60, "ping_timeout": 6
 WAIT = 2 * UNIT
 
 #: Close codes (RFC 6455 section 7.4.1).
+PROTOCOL_ERROR = 1002
 INVALID_DATA = 1007
 MESSAGE_TOO_BIG = 1009
 NO_STATUS = 1005
@@ -235,6 +236,89 @@ def test_fragmented_message_over_the_limit_closes_with_1009(connect, server):
     part = b"x" * (LIMIT // 3)
     send_fragments(ws, [b"4" + part, part, part, part], ABNF.OPCODE_TEXT)
     assert close_code(ws) == MESSAGE_TOO_BIG
+    assert_echo(bystander)
+
+
+# -- many frames in one read (greensio reads plain frames itself, the rest through websockets) ----
+
+
+def frames(*parts: tuple[bytes | str, int]) -> bytes:
+    """Client frames as bytes, for one write: each ``(payload, opcode)`` complete, FIN set."""
+    return b"".join(frame(data, opcode).format() for data, opcode in parts)
+
+
+def test_frames_in_one_write_echo_in_order(connect, server):
+    ws = connect(server)
+    texts = [f"4m{i}" + "é" * i * 20 for i in range(8)]  # 7- and 16-bit lengths, multibyte
+    blobs = [bytes([i]) * (50 + i * 40) for i in range(3)]
+    send_raw(
+        ws,
+        frames(*[(t, ABNF.OPCODE_TEXT) for t in texts], *[(b, ABNF.OPCODE_BINARY) for b in blobs]),
+    )
+    got = [receive(ws) for _ in range(len(texts) + len(blobs))]
+    assert got == [(ABNF.OPCODE_TEXT, t.encode()) for t in texts] + [
+        (ABNF.OPCODE_BINARY, b) for b in blobs
+    ]
+
+
+def test_control_frames_and_fragments_between_plain_frames(connect, server):
+    ws = connect(server)
+    fragments = [
+        frame("4frag", ABNF.OPCODE_TEXT, fin=False).format(),
+        frame(b"-ment", ABNF.OPCODE_CONT).format(),
+    ]
+    send_raw(
+        ws,
+        frames(("4one", ABNF.OPCODE_TEXT), (b"hi", ABNF.OPCODE_PING))
+        + b"".join(fragments)
+        + frames(("4two", ABNF.OPCODE_TEXT)),
+    )
+    got = [receive(ws) for _ in range(4)]
+    # The PONG may come first: the framing layer answers while the messages go to the handler.
+    assert (ABNF.OPCODE_PONG, b"hi") in got
+    assert [m for m in got if m[0] == ABNF.OPCODE_TEXT] == [
+        (ABNF.OPCODE_TEXT, b"4one"),
+        (ABNF.OPCODE_TEXT, b"4frag-ment"),
+        (ABNF.OPCODE_TEXT, b"4two"),
+    ]
+
+
+def test_a_frame_split_across_writes(connect, server):
+    ws = connect(server)
+    data = frames(("4first", ABNF.OPCODE_TEXT), ("4second" + "z" * 300, ABNF.OPCODE_TEXT))
+    for cut in (3, 9, len(data) - 5):  # in a header, in the first payload, in the second
+        send_raw(ws, data[:cut])
+        time.sleep(0.02 * UNIT)
+        send_raw(ws, data[cut:])
+        assert receive(ws) == (ABNF.OPCODE_TEXT, b"4first")
+        assert receive(ws) == (ABNF.OPCODE_TEXT, b"4second" + b"z" * 300)
+
+
+def test_a_bad_frame_behind_good_ones_in_the_same_write_closes(connect, server):
+    """The good frames are read (their echo may or may not make it out before the close)."""
+    bystander = connect(server)
+    ws = connect(server)
+    send_raw(ws, frames(("4ok", ABNF.OPCODE_TEXT), (b"4\xff", ABNF.OPCODE_TEXT)))
+    ws.settimeout(WAIT)
+    opcode, data = receive(ws)
+    if opcode == ABNF.OPCODE_TEXT:
+        assert data == b"4ok"
+        opcode, data = receive(ws)
+    assert opcode == ABNF.OPCODE_CLOSE
+    code = int.from_bytes(data[:2], "big") if len(data) >= 2 else NO_STATUS
+    assert code == (NO_STATUS if behind_gevent_websocket(server) else INVALID_DATA)
+    assert_echo(bystander)
+
+
+def test_unmasked_client_frame_is_a_protocol_error(connect, server):
+    bystander = connect(server)
+    ws = connect(server)
+    payload = b"4bare"
+    send_raw(ws, bytes([0x81, len(payload)]) + payload)  # RFC 6455 5.1: clients must mask
+    if behind_gevent_websocket(server):
+        assert receive(ws) == (ABNF.OPCODE_TEXT, payload)  # gevent-websocket lets it pass
+    else:
+        assert close_code(ws) == PROTOCOL_ERROR
     assert_echo(bystander)
 
 
