@@ -1,5 +1,5 @@
 // Load generator for bench/run.py: raw Engine.IO v4 / Socket.IO v5 text protocol, over `ws` for
-// WebSocket and node:http keep-alive agents for long-polling. It does not use greensio, nor any
+// WebSocket and raw keep-alive HTTP/1.1 connections (node:net) for long-polling. It does not use greensio, nor any
 // Socket.IO client library, so every contender meets the same client.
 //
 // Usage: node bench/loadgen.js SCENARIO --port P --pid SERVER_PID [--option value ...]
@@ -15,7 +15,7 @@
 'use strict';
 
 const fs = require('node:fs');
-const http = require('node:http');
+const net = require('node:net');
 const WebSocket = require('ws');
 
 const RS = '\x1e'; // Engine.IO v4 polling payload separator
@@ -449,9 +449,113 @@ async function connrate() {
 // ---------------------------------------------------------------------------------------------
 // Socket.IO client over HTTP long-polling (keep-alive; at most one GET and one POST in flight)
 
+/** One keep-alive HTTP/1.1 connection over a raw socket: one request at a time, responses with
+ * Content-Length or chunked bodies. node:http costs the client about as much CPU per request as
+ * the servers under test spend, which made this scenario client-bound; this costs a fraction. */
+class RawHttpConnection {
+  constructor() {
+    this.sock = null;
+    this.buf = Buffer.alloc(0);
+    this.pending = null; // {resolve, reject}
+  }
+
+  ensure() {
+    if (this.sock && !this.sock.destroyed) return;
+    this.buf = Buffer.alloc(0);
+    this.sock = net.connect({ host: HOST, port: PORT });
+    this.sock.setNoDelay(true);
+    this.sock.on('data', (chunk) => {
+      this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+      this.parse();
+    });
+    const fail = (err) => {
+      const pending = this.pending;
+      this.pending = null;
+      this.sock = null;
+      if (pending) pending.reject(err || new Error('connection closed'));
+    };
+    this.sock.on('error', fail);
+    this.sock.on('close', () => fail(null));
+  }
+
+  request(method, path, body) {
+    this.ensure();
+    let head = `${method} ${path} HTTP/1.1\r\nHost: ${HOST}:${PORT}\r\n`;
+    if (body !== undefined) {
+      head += `Content-Type: text/plain;charset=UTF-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`;
+    }
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject };
+      this.sock.write(head + '\r\n' + (body === undefined ? '' : body));
+    });
+  }
+
+  parse() {
+    if (!this.pending) return;
+    const end = this.buf.indexOf('\r\n\r\n');
+    if (end < 0) return;
+    const lines = this.buf.toString('latin1', 0, end).split('\r\n');
+    const status = Number(lines[0].split(' ')[1]);
+    let length = -1;
+    let chunked = false;
+    let close = false;
+    for (let i = 1; i < lines.length; i++) {
+      const colon = lines[i].indexOf(':');
+      const name = lines[i].slice(0, colon).trim().toLowerCase();
+      const value = lines[i].slice(colon + 1).trim().toLowerCase();
+      if (name === 'content-length') length = Number(value);
+      else if (name === 'transfer-encoding' && value.includes('chunked')) chunked = true;
+      else if (name === 'connection' && value.includes('close')) close = true;
+    }
+    let body;
+    let consumed;
+    if (chunked) {
+      const parts = [];
+      let pos = end + 4;
+      for (;;) {
+        const lineEnd = this.buf.indexOf('\r\n', pos);
+        if (lineEnd < 0) return;
+        const size = parseInt(this.buf.toString('latin1', pos, lineEnd), 16);
+        if (this.buf.length < lineEnd + 2 + size + 2) return;
+        if (size === 0) {
+          consumed = lineEnd + 4; // no trailers from these servers
+          break;
+        }
+        parts.push(this.buf.subarray(lineEnd + 2, lineEnd + 2 + size));
+        pos = lineEnd + 2 + size + 2;
+      }
+      body = Buffer.concat(parts).toString('utf8');
+    } else {
+      if (length < 0) length = 0;
+      if (this.buf.length < end + 4 + length) return;
+      body = this.buf.toString('utf8', end + 4, end + 4 + length);
+      consumed = end + 4 + length;
+    }
+    this.buf = this.buf.subarray(consumed);
+    const pending = this.pending;
+    this.pending = null;
+    if (close) {
+      this.sock.removeAllListeners('close');
+      this.sock.destroy();
+      this.sock = null;
+    }
+    if (status !== 200) pending.reject(new Error(`${status}: ${body}`));
+    else pending.resolve(body);
+  }
+
+  destroy() {
+    if (this.sock) this.sock.destroy();
+    this.sock = null;
+  }
+}
+
+// Socket.IO client over HTTP long-polling (keep-alive; at most one GET and one POST in flight,
+// each on its own connection)
+
 class PollClient {
   constructor() {
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
+    this.getConn = new RawHttpConnection();
+    this.postConn = new RawHttpConnection();
     this.acks = new Map();
     this.nextId = 1;
     this.queue = [];
@@ -464,32 +568,7 @@ class PollClient {
   request(method, body) {
     const sid = this.sid ? `&sid=${this.sid}` : '';
     const path = `/socket.io/?EIO=4&transport=polling${sid}&t=${this.requestCount++}`;
-    return new Promise((resolve, reject) => {
-      const req = http.request(
-        {
-          host: HOST,
-          port: PORT,
-          method,
-          path,
-          agent: this.agent,
-          headers: body === undefined ? {} : { 'Content-Type': 'text/plain;charset=UTF-8' },
-        },
-        (res) => {
-          res.setEncoding('utf8');
-          let data = '';
-          res.on('data', (chunk) => {
-            data += chunk;
-          });
-          res.on('end', () => {
-            if (res.statusCode !== 200) reject(new Error(`${method} ${res.statusCode}: ${data}`));
-            else resolve(data);
-          });
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+    return (method === 'GET' ? this.getConn : this.postConn).request(method, path, body);
   }
 
   async connect() {
@@ -570,7 +649,8 @@ class PollClient {
 
   close() {
     this.open = false;
-    this.agent.destroy();
+    this.getConn.destroy();
+    this.postConn.destroy();
   }
 }
 

@@ -20,7 +20,7 @@ run; any size below still overrides it):
     FANOUT_CLIENTS=1000 FANOUT_BROADCASTS=500 FANOUT_PAYLOAD=100 FANOUT_DEADLINE=30
     IDLE_LEVELS=2000,10000 IDLE_CONCURRENCY=100 IDLE_SETTLE=2
     CONNRATE_N=2000 CONNRATE_CONCURRENCY=50 CONNRATE_DEADLINE=30
-    POLL_CLIENTS=20 POLL_MESSAGES=200 (per client) POLL_DEADLINE=15
+    POLL_CLIENTS=20 POLL_MESSAGES=300 (per client) POLL_DEADLINE=20
     SETUP_DEADLINE=60   seconds allowed for connecting a scenario's clients
     QUIET_WAIT=30       seconds to wait before each run for other CPU use to stop (runs during
                         which other processes used >0.15 cores are flagged in the report)
@@ -93,9 +93,9 @@ SIZES: dict[str, dict[str, str | int]] = {
     },
     "pollecho": {
         "clients": env_int("POLL_CLIENTS", 20, 20),
-        "messages": env_int("POLL_MESSAGES", 200, 60),
+        "messages": env_int("POLL_MESSAGES", 300, 60),
         "payload": env_int("POLL_PAYLOAD", 64, 64),
-        "deadline": env_int("POLL_DEADLINE", 15, 8),
+        "deadline": env_int("POLL_DEADLINE", 20, 8),
     },
 }
 SCENARIO_TITLES = {

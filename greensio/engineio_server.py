@@ -20,7 +20,7 @@ from greensio.handlers import call_flexibly
 from greensio.protocol.engineio_session import EngineSession, Event, RequestRejected, Transport
 from greensio.protocol.events import MessageReceived, SessionClosed
 from greensio.timers import Timers
-from greensio.transports import http
+from greensio.transports import http, keepalive
 from greensio.transports.websocket import (
     ForeignWebSocket,
     WebSocketConnection,
@@ -74,6 +74,7 @@ class EngineIOServer:
         async_handlers: bool = True,
         max_payload_packets: int = 1000,
         poll_batch_packets: int = 16,
+        http_keepalive_takeover: bool = True,
         **unknown: Any,
     ) -> None:
         _check_options(unknown)
@@ -98,6 +99,9 @@ class EngineIOServer:
         self.async_handlers = async_handlers
         self.max_payload_packets = max_payload_packets
         self.poll_batch_packets = poll_batch_packets
+        #: Serve the polling requests of a keep-alive connection from gunicorn's gevent worker
+        #: here (greensio/transports/keepalive.py) rather than through gunicorn's per-request path.
+        self.http_keepalive_takeover = http_keepalive_takeover and self.backend.name == "gevent"
         self.handlers: dict[str, Callable[..., Any]] = {}
         self._on_message: Callable[[str, Any], Any] = lambda sid, data: None
         self.sockets: dict[str, EngineSocket[EngineSession]] = {}
@@ -231,6 +235,30 @@ class EngineIOServer:
     # --- WSGI entry point ------------------------------------------------------------------------
     def handle_request(self, environ: dict[str, Any], start_response: http.StartResponse) -> Any:
         """Serve one Engine.IO HTTP request (polling GET/POST, or a WebSocket upgrade)."""
+        if self.http_keepalive_takeover and "gunicorn.socket" in environ:
+            q = http.query(environ)
+            if self._kept_alive(q):
+                environ["greensio.query"] = q
+                served = keepalive.serve_connection(
+                    environ, self.max_http_buffer_size, self._kept_alive, self._handle_request
+                )
+                if served is not None:
+                    return served
+        return self._handle_request(environ, start_response)
+
+    def _kept_alive(self, q: dict[str, str]) -> bool:
+        """Whether a request with query ``q`` may be served on a taken-over connection: a polling
+        request of a polling session this server knows."""
+        if (
+            q.get("EIO") != "4"
+            or q.get("transport") != "polling"
+            or "polling" not in self.transports
+        ):
+            return False
+        sock = self.sockets.get(q.get("sid", ""))
+        return sock is not None and sock.session.transport is Transport.POLLING
+
+    def _handle_request(self, environ: dict[str, Any], start_response: http.StartResponse) -> Any:
         if not self.cors.allows(environ):
             self.logger.info("refused origin %r", environ.get("HTTP_ORIGIN"))
             return http.error(start_response, 400, "Not an accepted origin", 4)
@@ -238,7 +266,7 @@ class EngineIOServer:
         method = environ.get("REQUEST_METHOD", "GET")
         if method == "OPTIONS":
             return http.respond(start_response, 200, b"", cors)
-        q = http.query(environ)
+        q = environ.get("greensio.query") or http.query(environ)
         if q.get("EIO") != "4":
             return http.error(start_response, 400, "Unsupported protocol version", 5, cors)
         transport = q.get("transport")

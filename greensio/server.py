@@ -51,7 +51,8 @@ class Server(HandlerRegistration, ServerEvents):
         engineio_logger: ``logger`` for the Engine.IO layer.
         **kwargs: Engine.IO options: ``async_mode``, ``ping_interval``, ``ping_timeout``,
             ``max_http_buffer_size``, ``cors_allowed_origins``, ``cors_credentials``, ``cookie``,
-            ``transports``, ``allow_upgrades``, ``max_payload_packets``, ``poll_batch_packets``.
+            ``transports``, ``allow_upgrades``, ``max_payload_packets``, ``poll_batch_packets``,
+            ``http_keepalive_takeover``.
     """
 
     reason = Reasons
