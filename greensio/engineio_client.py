@@ -77,6 +77,7 @@ class EngineIOClient:
         self.max_message_size = max_message_size
         self.handlers: dict[str, Callable[..., Any]] = {}
         self.timers = Timers(self.backend)
+        self.atomic_sections = False  # its writes block while holding the socket's lock
         self.sock: ClientSocket | None = None
         self.state = "disconnected"
         self._http: HttpClient | None = None

@@ -108,6 +108,9 @@ class EngineIOServer:
         self.timers = Timers(self.backend)
         #: Under gevent, WebSocket writes made in one loop pass leave in one send per connection.
         self.coalescer = WriteCoalescer(self.backend) if self.backend.name == "gevent" else None
+        #: With the coalescer no write blocks: nothing yields inside a socket's locked sections.
+        #: (gevent-websocket's sockets, whose writes do block, get a real lock of their own.)
+        self.atomic_sections = self.coalescer is not None
 
     # --- application API -------------------------------------------------------------------------
     def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
@@ -364,6 +367,7 @@ class EngineIOServer:
             max_size=self.max_http_buffer_size,
             lock=sock.lock,
             coalescer=self.coalescer,
+            blocking_lock=self.backend.lock,
         )
 
     def _upgrade(

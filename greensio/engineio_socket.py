@@ -55,6 +55,10 @@ S = TypeVar("S", bound=SessionCore)
 class SocketOwner(Protocol):
     backend: Backend
     timers: Timers
+    #: True when nothing ever blocks or yields while holding a socket's ``lock`` (the server
+    #: under gevent, whose WebSocket writes wait for the end of the loop pass): the lock is
+    #: then the backend's free ``atomic_lock``.
+    atomic_sections: bool
 
     def dispatch(self, sock: Any, events: list[Any]) -> None: ...
 
@@ -67,7 +71,8 @@ class EngineSocket(Generic[S]):
         self.session = session
         self.sid = sid
         self.environ = environ
-        self.lock = server.backend.lock()
+        backend = server.backend
+        self.lock = backend.atomic_lock() if server.atomic_sections else backend.lock()
         self.wake = server.backend.event()
         self.ws: WebSocketConnection | ForeignWebSocket | None = None
         self._timer_at: float | None = None

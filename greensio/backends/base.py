@@ -48,8 +48,8 @@ class Backend(Protocol):
     def lock(self) -> LockLike: ...
 
     def atomic_lock(self) -> LockLike:
-        """A lock for sections that never block or yield (a few list/flag operations). Under
-        gevent greenlets cannot interleave there, so it costs nothing; with threads it is real."""
+        """A reentrant lock for sections that never block or yield. Under gevent greenlets cannot
+        interleave there, so it costs nothing; with threads it is a real one."""
         ...
 
     def monotonic(self) -> float: ...

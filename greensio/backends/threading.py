@@ -28,7 +28,7 @@ class ThreadingBackend:
         return threading.Event()
 
     def atomic_lock(self) -> LockLike:
-        return threading.Lock()
+        return threading.RLock()
 
     def lock(self) -> LockLike:
         return threading.RLock()

@@ -95,6 +95,7 @@ class WebSocketConnection:
         self._drained = False
         #: Complete messages read by the fast path (``_parse_simple``), ahead of ``_events``.
         self._ready: collections.deque[str | bytes] = collections.deque()
+        self._server_side = protocol.side is Side.SERVER
         reader = getattr(protocol, "reader", None)
         self._size_attr = next(
             (a for a in ("current_size", "cur_size") if hasattr(protocol, a)), None
@@ -308,9 +309,9 @@ class WebSocketConnection:
         """Write server frames already serialized by ``prepare_frames`` (unmasked: never on the
         client side, whose frames must be masked); False when the caller must use ``send``.
         The caller holds ``lock``."""
-        if self.closed or self.protocol.state is not State.OPEN:
-            return False
-        if self.protocol.side is not Side.SERVER:
+        # ``close_sent`` is set on every way out of OPEN (our close, the peer's close echoed, a
+        # parser failure); a plain attribute, where ``state`` is a property.
+        if self.closed or not self._server_side or self.protocol.close_sent is not None:
             return False
         return self._write(data)
 
@@ -593,11 +594,16 @@ def accept_websocket(
     max_size: int,
     lock: Any,
     coalescer: WriteCoalescer | None = None,
+    blocking_lock: Callable[[], Any] | None = None,
 ) -> WebSocketConnection | ForeignWebSocket | None:
-    """The request's WebSocket: gevent-websocket's if its handler is in front, else our own."""
+    """The request's WebSocket: gevent-websocket's if its handler is in front, else our own.
+
+    gevent-websocket's writes block while holding the writer's lock: it gets a lock of its own
+    from ``blocking_lock()`` when given (``lock`` may be one for sections that never yield).
+    """
     foreign = environ.get("wsgi.websocket")
     if foreign is not None:
-        return ForeignWebSocket(foreign, lock, max_size)
+        return ForeignWebSocket(foreign, blocking_lock() if blocking_lock else lock, max_size)
     connection = WebSocketConnection.accept(environ, start_response, max_size=max_size, lock=lock)
     if connection is not None:
         connection.coalescer = coalescer
