@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import json as stdlib_json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -89,10 +90,8 @@ class Codec:
         self.max_depth = max_depth
         self.max_int_digits = max_int_digits
         if json is None or json is stdlib_json:
-            encoder = stdlib_json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-            decoder = stdlib_json.JSONDecoder(parse_int=self._parse_int)
-            self._dumps: Any = encoder.encode
-            self._loads: Any = decoder.decode
+            self._dumps: Any = _compact_dumps()
+            self._loads: Any = _strict_loads(stdlib_json.JSONDecoder(parse_int=self._parse_int))
         else:
             self._dumps = json.dumps
             self._loads = json.loads
@@ -192,6 +191,51 @@ class Codec:
         packet = Packet(kind, namespace, data, ack_id)
         validate(packet)
         return packet, attachments
+
+
+def _compact_dumps() -> Callable[[Any], str]:
+    """The stdlib's compact, non-ASCII-escaping JSON encoder, called straight: ``JSONEncoder
+    .encode`` builds its C encoder on every call, which cost more than the encoding itself.
+    (Without the circular-reference check: a circular structure ends in RecursionError.)"""
+    encoder = stdlib_json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+    make = stdlib_json.encoder.c_make_encoder  # type: ignore[attr-defined]
+    if make is None:  # pragma: no cover - CPython always has the C accelerator
+        return encoder.encode
+    c_encode = make(
+        None,
+        encoder.default,
+        stdlib_json.encoder.encode_basestring,
+        None,
+        ":",
+        ",",
+        False,
+        False,
+        True,
+    )
+
+    def dumps(data: Any) -> str:
+        return "".join(c_encode(data, 0))
+
+    return dumps
+
+
+def _strict_loads(decoder: stdlib_json.JSONDecoder) -> Callable[[str], Any]:
+    """``decoder.decode`` without its two whitespace scans in the common case (no whitespace
+    around the document); the same errors otherwise."""
+    raw_decode, decode = decoder.raw_decode, decoder.decode
+
+    def loads(text: str) -> Any:
+        if text[:1] in _JSON_SPACE:
+            return decode(text)
+        data, end = raw_decode(text)
+        if end != len(text):
+            return decode(text)  # trailing whitespace is fine, anything else raises
+        return data
+
+    return loads
+
+
+_JSON_SPACE = (" ", "\t", "\n", "\r", "")
 
 
 def validate(packet: Packet) -> None:
