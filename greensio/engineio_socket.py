@@ -15,7 +15,9 @@ from greensio.backends.base import Backend
 from greensio.protocol.engineio_packets import message_frames
 from greensio.protocol.engineio_session import Transport
 from greensio.timers import Timers
-from greensio.transports.websocket import ForeignWebSocket, WebSocketConnection, prepare_frames
+from greensio.transports.foreign_websocket import ForeignWebSocket
+from greensio.transports.frames import prepare_frames
+from greensio.transports.websocket import WebSocketConnection
 
 
 class PreparedMessages:

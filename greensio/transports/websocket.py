@@ -13,17 +13,19 @@ import collections
 import errno
 import logging
 import socket
-import struct
 from collections.abc import Callable
 from typing import Any
 
 from websockets.datastructures import Headers
 from websockets.exceptions import InvalidHandshake
-from websockets.frames import Frame, Opcode, apply_mask
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.protocol import SEND_EOF, Protocol, Side, State
 from websockets.server import ServerProtocol
 
+from greensio.transports.coalescer import WriteCoalescer
+from greensio.transports.foreign_websocket import ForeignWebSocket
+from greensio.transports.frames import parse_plain_frames
 from greensio.transports.http import raw_socket
 
 logger = logging.getLogger("greensio.websocket")
@@ -90,7 +92,7 @@ class WebSocketConnection:
             self._read_event = None
         self._raw_recv = raw.recv if self._read_event is not None else sock.recv
         self._drained = False
-        #: Complete messages read by the fast path (``_parse_simple``), ahead of ``_events``;
+        #: Complete messages read by the fast path (``parse_plain_frames``), ahead of ``_events``;
         #: taken from ``_ready_pos`` on. (A list and an index: a deque costs 600 bytes per idle
         #: connection, and ``list.pop(0)`` would be quadratic in a read of many tiny frames.)
         self._ready: list[str | bytes] = []
@@ -205,7 +207,7 @@ class WebSocketConnection:
             # The fast path reads no state a writer changes (it leaves the library untouched
             # when it takes the whole read), so it needs no lock.
             if data and self._fast_reader and self._between_frames():
-                data = self._parse_simple(data)
+                data = parse_plain_frames(data, self.max_size, self._ready)
                 if not data:
                     continue
             with self.lock:
@@ -231,43 +233,6 @@ class WebSocketConnection:
             and getattr(protocol, self._size_attr) is None  # type: ignore[arg-type]
             and protocol.parser_exc is None
         )
-
-    def _parse_simple(self, data: bytes) -> bytes:
-        """Read the plain frames at the start of ``data`` straight into ``_ready``; what is left
-        (from the first frame that is anything else) goes to the framing library.
-
-        Plain: a complete, masked, unfragmented text or binary frame with no extension bits,
-        within ``max_size``, whose text is valid UTF-8: what every client sends. Anything else
-        (control frames, fragments, 64-bit lengths, a partial frame, an error) is the library's,
-        which the caller hands it to; the library is then at a frame boundary, as here.
-        """
-        pos, end_of_data, ready = 0, len(data), self._ready
-        while end_of_data - pos >= 6:
-            first, second = data[pos], data[pos + 1]
-            if (first != 0x81 and first != 0x82) or not second & 0x80:
-                break
-            length = second & 0x7F
-            start = pos + 6
-            if length == 126:
-                start = pos + 8
-                if start > end_of_data:
-                    break
-                length = (data[pos + 2] << 8) | data[pos + 3]
-            elif length == 127:
-                break
-            end = start + length
-            if end > end_of_data or length > self.max_size:
-                break
-            payload = apply_mask(data[start:end], data[start - 4 : start])
-            if first == 0x81:
-                try:
-                    ready.append(payload.decode("utf-8"))
-                except UnicodeDecodeError:
-                    break
-            else:
-                ready.append(payload)
-            pos = end
-        return data[pos:] if pos else data
 
     def _take_ready(self) -> str | bytes:
         message = self._ready[self._ready_pos]
@@ -464,135 +429,7 @@ class WebSocketConnection:
                 pass
 
 
-class WriteCoalescer:
-    """Gathers the writes made during one pass of the event loop and sends each connection's
-    in one system call after it: a handler that emits N events to a room of M clients costs M
-    sends, not N x M, and several acks ready at once go out together (what Node does by writing
-    on the next tick). One short-lived task per loop pass serves every connection."""
-
-    def __init__(self, backend: Any) -> None:
-        self.backend = backend
-        self._dirty: list[WebSocketConnection] = []
-        self._scheduled = False
-
-    def add(self, connection: WebSocketConnection) -> None:
-        self._dirty.append(connection)
-        if not self._scheduled:
-            self._scheduled = True
-            self.backend.run_soon(self._run)
-
-    def _run(self) -> None:
-        try:
-            while self._dirty:
-                dirty, self._dirty = self._dirty, []
-                for connection in dirty:
-                    connection.flush_coalesced()
-        except Exception:
-            logger.exception("websocket write coalescer failed")
-        finally:
-            self._scheduled = False
-
-
 _READY = Frame(Opcode.TEXT, b"")  # sentinel: ``_next_frame`` filled ``_ready``, not ``_events``
-
-
-def _server_frame(first_byte: int, payload: bytes) -> bytes:
-    """One unmasked, unfragmented frame (RFC 6455 section 5.2): the header is all there is."""
-    n = len(payload)
-    if n < 126:
-        return bytes((first_byte, n)) + payload
-    if n < 65536:
-        return struct.pack("!BBH", first_byte, 126, n) + payload
-    return struct.pack("!BBQ", first_byte, 127, n) + payload
-
-
-def prepare_frames(messages: list[str | bytes]) -> bytes:
-    """Serialize server-to-client (unmasked, uncompressed) frames once, for many sockets."""
-    if len(messages) == 1:
-        m = messages[0]
-        return (
-            _server_frame(0x81, m.encode("utf-8")) if isinstance(m, str) else _server_frame(0x82, m)
-        )
-    return b"".join(
-        _server_frame(0x81, m.encode("utf-8")) if isinstance(m, str) else _server_frame(0x82, m)
-        for m in messages
-    )
-
-
-class ForeignWebSocket:
-    """A WebSocket that gevent-websocket's handler already accepted (``environ['wsgi.websocket']``).
-
-    Same interface as ``WebSocketConnection``. gevent-websocket reads a whole message before
-    handing it over, so ``max_size`` is enforced after the fact here; greensio's own framing
-    (used whenever this handler is not in front) enforces it from the frame header.
-    """
-
-    def __init__(self, ws: Any, lock: Any, max_size: int) -> None:
-        self.ws = ws
-        self.lock = lock
-        self.max_size = max_size
-        self.closed = False
-
-    def receive(self) -> str | bytes | None:
-        try:
-            message = None if self.closed else self.ws.receive()
-        except Exception as exc:  # noqa: BLE001 - gevent-websocket raises its own error types
-            logger.debug("websocket read failed: %s", exc)
-            message = None
-        if message is None:
-            self.closed = True
-            return None
-        # The limit is in bytes, as on the wire: a text message counts its UTF-8 length.
-        size = len(message.encode("utf-8")) if isinstance(message, str) else len(message)
-        if size > self.max_size:
-            self.close(1009, "message too big")
-            return None
-        return bytes(message) if isinstance(message, (bytearray, memoryview)) else message
-
-    def send(self, message: str | bytes) -> bool:
-        return self.send_many([message])
-
-    def send_many(self, messages: list[str | bytes]) -> bool:
-        with self.lock:
-            if self.closed:
-                return False
-            try:
-                for message in messages:
-                    self.ws.send(message, binary=isinstance(message, bytes))
-            except Exception as exc:  # noqa: BLE001 - a dead peer, whatever the library calls it
-                logger.debug("websocket write failed: %s", exc)
-                self.closed = True
-                return False
-            return True
-
-    def close(self, code: int = 1000, reason: str = "") -> None:
-        with self.lock:
-            if self.closed:
-                return
-            self.closed = True
-            try:
-                _close_foreign(self.ws, code, reason)
-            except Exception:  # noqa: BLE001 - already gone
-                pass
-
-
-def _close_foreign(ws: Any, code: int, reason: str) -> None:
-    """Send a close frame with ``code`` and ``reason`` on a gevent-websocket WebSocket.
-
-    gevent-websocket 0.10's ``close(code, message)`` writes only ``str(message)`` as the close
-    payload on Python 3, without the status code (RFC 6455 section 5.5.1 puts the code first), so
-    the client would read garbage as the code. The frame is written here instead, and the socket
-    marked closed as its ``close()`` would, so that its handler does not send a second one.
-    """
-    send_frame = getattr(ws, "send_frame", None)
-    opcode = getattr(ws, "OPCODE_CLOSE", None)
-    if send_frame is None or opcode is None:
-        ws.close(code, reason.encode("utf-8"))
-        return
-    try:
-        send_frame(struct.pack("!H", code) + reason.encode("utf-8"), opcode)
-    finally:
-        ws.closed = True
 
 
 def accept_websocket(
