@@ -38,6 +38,8 @@ RESERVED_EVENTS = frozenset(
 )
 
 _MAX_ID_DIGITS = 16
+#: EVENT or ACK, default namespace, an ack id of at most _MAX_ID_DIGITS digits, then an array.
+_SIMPLE_DATA_PACKET = re.compile(r"([23])([0-9]{0,16})(?=\[)")
 # A string runs to its closing quote or, unterminated, to the end of the text, so every match
 # succeeds where it starts and the scan stays linear. (Requiring the closing quote made each quote
 # inside an unterminated string start a rescan of the rest: quadratic time on a quote followed by
@@ -158,6 +160,19 @@ class Codec:
 
         Raises ProtocolError on anything the spec does not allow.
         """
+        simple = _SIMPLE_DATA_PACKET.match(text)
+        if simple is not None:
+            # The common case (an EVENT or ACK on "/" with a JSON array), with what the general
+            # path below would find: no attachment count, no namespace, at most 16 id digits.
+            digits = simple.group(2)
+            packet = Packet(
+                PacketType.EVENT if simple.group(1) == "2" else PacketType.ACK,
+                "/",
+                self.loads(text[simple.end() :]),
+                int(digits) if digits else None,
+            )
+            validate(packet)
+            return packet, 0
         if not text or not "0" <= text[0] <= "6":
             raise ProtocolError(f"unknown Socket.IO packet type in {text[:20]!r}")
         kind = _TYPES[ord(text[0]) - 48]
