@@ -91,6 +91,7 @@ class WebSocketConnection:
         if raw is None or not hasattr(sock, "_wait"):
             self._read_event = None
         self._raw_recv = raw.recv if self._read_event is not None else sock.recv
+        self._raw_send = raw.send if raw is not None else sock.send  # never blocks on gevent
         self._drained = False
         #: Complete messages read by the fast path (``parse_plain_frames``), ahead of ``_events``;
         #: taken from ``_ready_pos`` on. (A list and an index: a deque costs 600 bytes per idle
@@ -103,7 +104,7 @@ class WebSocketConnection:
             (a for a in ("current_size", "cur_size") if hasattr(protocol, a)), None
         )
         self._fast_reader = (
-            protocol.side is Side.SERVER
+            self._server_side
             and self._size_attr is not None
             and isinstance(getattr(reader, "buffer", None), bytearray)
         )
@@ -190,13 +191,13 @@ class WebSocketConnection:
             return None
 
     def _next_frame(self) -> Frame | None:
-        # ``_ready`` (filled by the fast path from the start of a read) comes before ``_events``
-        # (what the framing library made of the rest of that read).
-        if self._ready:
-            return _READY
-        while not self._events:
+        while True:
+            # ``_ready`` (filled by the fast path from the start of a read) comes before
+            # ``_events`` (what the framing library made of the rest of that read).
             if self._ready:
                 return _READY
+            if self._events:
+                return self._events.popleft()
             if self.closed:
                 return None
             try:
@@ -218,10 +219,9 @@ class WebSocketConnection:
                 self._events.extend(self.protocol.events_received())
                 self._flush()
                 ended = not data or self.protocol.close_expected() or self.protocol.parser_exc
-                if ended and not self._events:
+                if ended and not self._events and not self._ready:
                     self._shutdown()
                     return None
-        return self._events.popleft()
 
     def _between_frames(self) -> bool:
         """Whether the framing library holds nothing: no partial frame, no fragmented message."""
@@ -358,9 +358,8 @@ class WebSocketConnection:
     def _send_or_hand_over(self, data: bytes) -> bool:
         """Send without blocking; what the kernel does not take goes to a slow-writer task.
         False when the socket failed."""
-        raw = getattr(self.sock, "_sock", None)  # gevent's non-blocking socket underneath
         try:
-            sent = raw.send(data) if raw is not None else self.sock.send(data)
+            sent = self._raw_send(data)
         except BlockingIOError:
             sent = 0
         except OSError as exc:
