@@ -16,6 +16,7 @@ from greensio.backends.base import Backend
 from greensio.engineio_socket import EngineSocket
 from greensio.exceptions import ProtocolError
 from greensio.protocol.engineio_session import EngineSession, Event, RequestRejected, Transport
+from greensio.reader_relay import ReaderRelay
 from greensio.timers import Timers
 from greensio.transports import http, keepalive
 from greensio.transports.coalescer import WriteCoalescer
@@ -217,6 +218,28 @@ class EngineIORequests:
         ws: WebSocketConnection | ForeignWebSocket,
         probing: bool,
     ) -> None:
+        """Read the WebSocket until it ends. Under a cooperative backend the reader runs the
+        handlers itself (``ReaderRelay``), and may hand the reading to another task: this one
+        (the WSGI server's) then waits for the connection to end before it returns."""
+        if not self.backend.cooperative:
+            self._read_loop(sock, ws, probing, None)
+            return
+        relay = ReaderRelay(self.backend, lambda relay: self._read_loop(sock, ws, False, relay))
+        sock.relay = relay
+        if self._read_loop(sock, ws, probing, relay):
+            relay.done.set()
+        else:
+            relay.done.wait()
+
+    def _read_loop(
+        self,
+        sock: EngineSocket[EngineSession],
+        ws: WebSocketConnection | ForeignWebSocket,
+        probing: bool,
+        relay: ReaderRelay | None,
+    ) -> bool:
+        """Read and dispatch until the WebSocket ends (True: this task ended it) or the reading
+        was handed to another task (False)."""
         session = sock.session
         while True:
             message = ws.receive()
@@ -238,7 +261,10 @@ class EngineIORequests:
                     events = session.receive_websocket_message(message, now)
                 sock.flush()
                 sock.schedule()
-            self.dispatch(sock, events)
+            if relay is None or probing:
+                self.dispatch(sock, events)
+            elif not relay.dispatch(self.dispatch, sock, events):
+                return False
             if session.closed:
                 break
         with sock.lock:
@@ -248,7 +274,10 @@ class EngineIORequests:
             else:
                 events = session.transport_closed()
         ws.close()
+        if sock.relay is relay:
+            sock.relay = None
         self.dispatch(sock, events)
+        return True
 
     def _poll(self, sock: EngineSocket[EngineSession], start_response: Any, cors: list[Any]) -> Any:
         session = sock.session

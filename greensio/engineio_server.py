@@ -144,6 +144,13 @@ class EngineIOServer(EngineIORequests):
             if sock is not None:
                 sock.close()
 
+    def may_run_inline(self, sid: str) -> bool:
+        """Whether the calling task may run ``sid``'s handlers itself: it is that connection's
+        WebSocket reader, and blocking there hands the reading on (greensio/reader_relay.py)."""
+        sock = self.sockets.get(sid)
+        relay = sock.relay if sock is not None else None
+        return relay is not None and relay.may_run_inline()
+
     def transport(self, sid: str) -> str:
         return self._socket(sid).session.transport.value
 

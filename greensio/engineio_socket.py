@@ -14,6 +14,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from greensio.backends.base import Backend
 from greensio.protocol.engineio_packets import message_frames
 from greensio.protocol.engineio_session import Transport
+from greensio.reader_relay import ReaderRelay
 from greensio.timers import Timers
 from greensio.transports.foreign_websocket import ForeignWebSocket
 from greensio.transports.frames import prepare_frames
@@ -77,6 +78,8 @@ class EngineSocket(Generic[S]):
         self.lock = backend.atomic_lock() if server.atomic_sections else backend.lock()
         self.wake = server.backend.event()
         self.ws: WebSocketConnection | ForeignWebSocket | None = None
+        #: Set while a reader that runs handlers itself reads this socket's WebSocket.
+        self.relay: ReaderRelay | None = None
         self._timer_at: float | None = None
 
     # --- output ----------------------------------------------------------------------------------

@@ -70,19 +70,21 @@ class ServerEvents:
             self.logger.info("%s: closing after a bad packet: %s", eio_sid, exc)
             self.eio.disconnect(eio_sid)
             return
+        # The connection's WebSocket reader may run handlers itself (no task per event).
+        in_order = conn.run_here_in_order if self.eio.may_run_inline(eio_sid) else conn.run_in_order
         for event in events:
             if isinstance(event, EventReceived):
                 if self.ordered_handlers:
-                    conn.run_in_order(self._handle_event, conn, event)
+                    in_order(self._handle_event, conn, event)
                 else:
                     conn.run_now(self._handle_event, conn, event)
             elif isinstance(event, AckReceived):
                 conn.acks.resolve(event.ack_id, event.args)
             elif isinstance(event, NamespaceConnectRequested):
-                conn.run_in_order(self._handle_connect, conn, event)
+                in_order(self._handle_connect, conn, event)
             elif isinstance(event, NamespaceDisconnected):
                 conn.acks.fail_namespace(event.namespace)
-                conn.run_in_order(self._left, conn, event.sid, event.namespace, event.reason)
+                in_order(self._left, conn, event.sid, event.namespace, event.reason)
 
     def _on_eio_disconnect(self, eio_sid: str, reason: str) -> None:
         conn = self.clients.get(eio_sid)

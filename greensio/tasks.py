@@ -35,6 +35,19 @@ class TaskQueue:
             self._running = True
         self.backend.run_soon(self._drain)
 
+    def run_here_in_order(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Like ``run_in_order``, but in the calling task when nothing is queued or running (it
+        then also runs what gets queued meanwhile). For a caller that may block harmlessly."""
+        with self._lock:
+            if self._running:
+                self._tasks.append((fn, args))
+                return
+            self._running = True
+        try:
+            run_guarded(fn, args)
+        finally:
+            self._drain()
+
     def run_now(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` in a task of its own, not waiting for queued calls."""
         self.backend.run_soon(run_guarded, fn, args)

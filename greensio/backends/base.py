@@ -31,6 +31,9 @@ class Backend(Protocol):
     """What a concurrency backend provides. ``name`` is the ``async_mode`` it serves."""
 
     name: str
+    #: True when a task runs until it blocks (greenlets): nothing interleaves between two
+    #: points of a task where it does not block or yield.
+    cooperative: bool
 
     def spawn(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> TaskLike:
         """Run ``fn`` concurrently (a greenlet, or a daemon thread)."""
@@ -39,6 +42,15 @@ class Backend(Protocol):
     def run_soon(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` in a new task, as cheaply as the backend can; no handle, and ``fn``
         must not raise (wrap it). For the per-event handler tasks, where spawn cost matters."""
+        ...
+
+    def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` (briefly: it must not block) once the running task next blocks or
+        yields. Cooperative backends only: with threads it runs in a task of its own."""
+        ...
+
+    def current_task(self) -> object:
+        """The running task (greenlet or thread), to compare by identity."""
         ...
 
     def sleep(self, seconds: float) -> None: ...

@@ -85,6 +85,7 @@ class _TaskPool:
 
 class GeventBackend:
     name = "gevent"
+    cooperative = True
 
     def spawn(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> gevent.Greenlet:
         return gevent.spawn(fn, *args, **kwargs)
@@ -97,6 +98,11 @@ class GeventBackend:
         if pool is None:
             pool = hub._greensio_tasks = _TaskPool(hub)
         pool.submit(fn, args)
+
+    def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
+        gevent.get_hub().loop.run_callback(fn, *args)  # run by the hub, in its own greenlet
+
+    current_task = staticmethod(greenlet.getcurrent)
 
     def sleep(self, seconds: float) -> None:
         gevent.sleep(seconds)

@@ -12,6 +12,7 @@ from greensio.backends.base import LockLike
 
 class ThreadingBackend:
     name = "threading"
+    cooperative = False
 
     def spawn(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> threading.Thread:
         thread = threading.Thread(target=fn, args=args, kwargs=kwargs, daemon=True)
@@ -20,6 +21,11 @@ class ThreadingBackend:
 
     def run_soon(self, fn: Callable[..., Any], *args: Any) -> None:
         self.spawn(fn, *args)
+
+    def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
+        self.spawn(fn, *args)
+
+    current_task = staticmethod(threading.current_thread)
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
