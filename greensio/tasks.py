@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import contextvars
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -63,8 +64,12 @@ class TaskQueue:
 
 
 def run_guarded(fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
-    """Call an application handler; its exception is logged, never propagated to the transport."""
+    """Call an application handler; its exception is logged, never propagated to the transport.
+
+    Each call starts with fresh context variables, as in a task of its own (python-socketio
+    starts a greenlet or thread per event), though several may run in one task here.
+    """
     try:
-        fn(*args)
+        contextvars.Context().run(fn, *args)
     except Exception:
         logger.exception("handler %s failed", getattr(fn, "__qualname__", fn))
