@@ -224,11 +224,10 @@ class EngineIORequests:
         if not self.backend.cooperative:
             self._read_loop(sock, ws, probing, None)
             return
-        relay = ReaderRelay(self.backend, lambda relay: self._read_loop(sock, ws, False, relay))
+        relay = ReaderRelay(self.backend, self._read_loop, sock, ws, False)
         sock.relay = relay
-        if self._read_loop(sock, ws, probing, relay):
-            relay.done.set()
-        else:
+        if not self._read_loop(sock, ws, probing, relay):
+            assert relay.done is not None  # made by the hand-over
             relay.done.wait()
 
     def _read_loop(

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from greensio.backends.base import Backend
+from greensio.backends.base import Backend, EventLike
 
 
 class ReaderRelay:
@@ -25,22 +25,25 @@ class ReaderRelay:
 
     Args:
         backend: a cooperative backend (``backend.cooperative``).
-        resume: ``resume(relay)`` reads on in the calling task; it returns True once it has ended
-            the connection, False when it handed reading on again.
+        resume: ``resume(*args, relay)`` reads on in the calling task; it returns True once it
+            has ended the connection, False when it handed reading on again.
+        *args: for ``resume``.
     """
 
-    __slots__ = ("backend", "resume", "reader", "dispatching", "_guard_pending", "done")
+    __slots__ = ("backend", "resume", "args", "reader", "dispatching", "_guard_pending", "done")
 
-    def __init__(self, backend: Backend, resume: Callable[[ReaderRelay], bool]) -> None:
+    def __init__(self, backend: Backend, resume: Callable[..., bool], *args: Any) -> None:
         self.backend = backend
         self.resume = resume
+        self.args = args
         #: The task reading now (None between a hand-over and the new task's start).
         self.reader: object | None = backend.current_task()
         #: True while the reader runs dispatched work; a block there hands reading on.
         self.dispatching = False
         self._guard_pending = False
-        #: Set once the connection has ended (by whichever task was reading then).
-        self.done = backend.event()
+        #: Made at the first hand-over (most connections never have one: one object less for
+        #: each); set once the connection has ended, by whichever task was reading then.
+        self.done: EventLike | None = None
 
     def dispatch(self, fn: Callable[..., Any], *args: Any) -> bool:
         """Run ``fn(*args)`` in the reader (the calling task). Returns False when reading moved
@@ -69,13 +72,15 @@ class ReaderRelay:
         if self.dispatching:
             self.dispatching = False
             self.reader = None
+            if self.done is None:
+                self.done = self.backend.event()
             self.backend.run_soon(self._read_on)
 
     def _read_on(self) -> None:
         self.reader = self.backend.current_task()
         ended = False
         try:
-            ended = self.resume(self)
+            ended = self.resume(*self.args, self)
         finally:
-            if ended or self.reader is self.backend.current_task():
+            if (ended or self.reader is self.backend.current_task()) and self.done is not None:
                 self.done.set()  # ended here (or failed here): nobody else will
