@@ -5,15 +5,15 @@
 
 from greensio import exceptions
 from greensio._version import __version__
-from greensio.client import Client
-from greensio.client_namespace import ClientNamespace
-from greensio.engineio_client import EngineIOClient
-from greensio.engineio_server import EngineIOServer
-from greensio.manager import Manager
-from greensio.namespace import Namespace
-from greensio.server import Server
-from greensio.simple_client import SimpleClient
-from greensio.wsgi import Middleware, WSGIApp
+from greensio.client.client import Client
+from greensio.client.namespace import ClientNamespace
+from greensio.client.simple import SimpleClient
+from greensio.engineio.client import EngineIOClient
+from greensio.engineio.server import EngineIOServer
+from greensio.managers.base import Manager
+from greensio.server.namespace import Namespace
+from greensio.server.server import Server
+from greensio.server.wsgi import Middleware, WSGIApp
 
 __all__ = [
     "Client",

@@ -14,9 +14,9 @@ from typing import Any
 
 from greensio import exceptions
 from greensio.backends.base import Backend, EventLike
+from greensio.backends.tasks import run_guarded
 from greensio.exceptions import DisconnectedError, GreensioError
 from greensio.handlers import ack_value
-from greensio.tasks import run_guarded
 
 
 class Waiter:

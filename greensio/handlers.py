@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from greensio.exceptions import UsageError
-from greensio.protocol.engineio_session import CloseReason
+from greensio.protocol.engineio.session import CloseReason
 
 Handler = Callable[..., Any]
 

@@ -4,7 +4,7 @@ Built as ``build(greensio, **options)`` by ``tests.support.serve``: ``greensio.E
 wrapped in ``greensio.WSGIApp``, so it answers under ``/socket.io/``. ``**options`` go to
 ``EngineIOServer`` unchanged (``max_http_buffer_size``, ``ping_interval``, ``transports``...). The
 front-end tests drive it with raw WebSocket frames (``tests/transports/test_websocket.py``) and
-with python-engineio's own client (``tests/test_engineio_server.py``).
+with python-engineio's own client (``tests/engineio/test_server.py``).
 
 Handlers (registered both ways python-engineio allows: as a decorator and as a call):
     connect     refuses (returns False) when the query string has ``refuse``; otherwise records

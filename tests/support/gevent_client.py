@@ -2,7 +2,7 @@
 
 Usage: ``python -m tests.support.gevent_client <url>`` against a client-peer server (greensio's or
 Node's). This is an entry point, so it monkey-patches first thing (DESIGN.md); the test process
-never is. Prints one JSON line of observations for ``tests/test_client.py`` to compare.
+never is. Prints one JSON line of observations for ``tests/client/test_client.py`` to compare.
 """
 
 from __future__ import annotations

@@ -1,0 +1,7 @@
+"""The Socket.IO client front-end: ``Client``, ``ClientNamespace`` and ``SimpleClient``."""
+
+from greensio.client.client import Client
+from greensio.client.namespace import ClientNamespace
+from greensio.client.simple import SimpleClient
+
+__all__ = ["Client", "ClientNamespace", "SimpleClient"]

@@ -1,0 +1,8 @@
+"""The Engine.IO drivers: the server (``server``, with its request handling in ``requests``), the
+client (``client``), and the socket both drive (``socket``). They move bytes between the transports
+and the protocol core's Engine.IO sessions; every protocol decision is the core's."""
+
+from greensio.engineio.client import EngineIOClient
+from greensio.engineio.server import EngineIOServer
+
+__all__ = ["EngineIOClient", "EngineIOServer"]

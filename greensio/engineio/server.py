@@ -1,0 +1,228 @@
+"""An Engine.IO v4 server for WSGI, in python-engineio's shape; ``greensio.Server.eio`` is one.
+
+Handlers: ``connect(sid, environ)`` (return False to refuse), ``message(sid, data)``,
+``disconnect(sid, reason)``. With ``async_handlers=True`` each message handler runs in its own
+task; the Socket.IO server uses False and dispatches itself, keeping each client's order.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import warnings
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from greensio._logging import make_logger
+from greensio.backends import get_backend
+from greensio.backends.timers import Timers
+from greensio.engineio.requests import EngineIORequests
+from greensio.engineio.socket import EngineSocket, PreparedMessages
+from greensio.exceptions import UsageError
+from greensio.handlers import call_flexibly
+from greensio.protocol.engineio.session import EngineSession, Event
+from greensio.protocol.events import MessageReceived, SessionClosed
+from greensio.transports import http
+from greensio.transports.coalescer import WriteCoalescer
+
+default_logger = logging.getLogger("greensio.engineio")
+
+_HANDLER_NAMES = ("connect", "message", "disconnect")
+
+
+#: python-engineio options greensio accepts and does not need (no HTTP compression of polling
+#: responses; the heartbeat already reaps dead clients).
+_IGNORED_OPTIONS = frozenset({"http_compression", "compression_threshold", "monitor_clients"})
+
+
+def _check_options(options: dict[str, Any]) -> None:
+    unknown = sorted(set(options) - _IGNORED_OPTIONS)
+    if unknown:
+        warnings.warn(f"greensio ignores unknown option(s) {unknown}", UserWarning, stacklevel=3)
+
+
+class EngineIOServer(EngineIORequests):
+    """Engine.IO server. Args follow python-engineio's ``Server`` (times in seconds)."""
+
+    def __init__(
+        self,
+        async_mode: str | None = None,
+        ping_interval: float | tuple[float, float] = 25,
+        ping_timeout: float = 20,
+        max_http_buffer_size: int = 1_000_000,
+        allow_upgrades: bool = True,
+        transports: Iterable[str] | None = None,
+        cors_allowed_origins: str | Iterable[str] | None = None,
+        cors_credentials: bool = True,
+        cookie: str | dict[str, Any] | None = None,
+        logger: bool | logging.Logger = False,
+        async_handlers: bool = True,
+        max_payload_packets: int = 1000,
+        poll_batch_packets: int = 16,
+        http_keepalive_takeover: bool = True,
+        **unknown: Any,
+    ) -> None:
+        _check_options(unknown)
+        self.backend = get_backend(async_mode)
+        self.async_mode = self.backend.name
+        # python-engineio also takes (interval, grace): the grace is extra time for a late PONG.
+        if isinstance(ping_interval, (tuple, list)):
+            interval, self.ping_grace = float(ping_interval[0]), float(ping_interval[1])
+        else:
+            interval, self.ping_grace = float(ping_interval), 0.0
+        self.ping_interval = interval
+        self.ping_timeout = float(ping_timeout)
+        self.max_http_buffer_size = max_http_buffer_size
+        self.allow_upgrades = allow_upgrades
+        self.transports = tuple(transports or ("polling", "websocket"))
+        for name in self.transports:
+            if name not in ("polling", "websocket"):
+                raise UsageError(f"unknown transport {name!r}")
+        self.cors = http.CorsPolicy(cors_allowed_origins, cors_credentials)
+        self.cookie = cookie
+        self.logger = make_logger(logger, default_logger)
+        self.async_handlers = async_handlers
+        self.max_payload_packets = max_payload_packets
+        self.poll_batch_packets = poll_batch_packets
+        #: Serve the polling requests of a keep-alive connection from gunicorn's gevent worker
+        #: here (greensio/transports/keepalive.py) rather than through gunicorn's per-request path.
+        self.http_keepalive_takeover = http_keepalive_takeover and self.backend.name == "gevent"
+        self.handlers: dict[str, Callable[..., Any]] = {}
+        self._on_message: Callable[[str, Any], Any] = lambda sid, data: None
+        self.sockets: dict[str, EngineSocket[EngineSession]] = {}
+        self.timers = Timers(self.backend)
+        #: Under gevent, WebSocket writes made in one loop pass leave in one send per connection.
+        self.coalescer = WriteCoalescer(self.backend) if self.backend.name == "gevent" else None
+        #: With the coalescer no write blocks: nothing yields inside a socket's locked sections.
+        #: (gevent-websocket's sockets, whose writes do block, get a real lock of their own.)
+        self.atomic_sections = self.coalescer is not None
+
+    # --- application API -------------------------------------------------------------------------
+    def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
+        """Register a handler for 'connect', 'message' or 'disconnect' (usable as a decorator)."""
+        if event not in _HANDLER_NAMES:
+            raise UsageError(f"unknown Engine.IO event {event!r}")
+
+        def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+            self.handlers[event] = fn
+            if event == "message":
+                self._on_message = self._message_dispatcher(fn)
+            return fn
+
+        return register(handler) if handler is not None else register
+
+    def send(self, sid: str, data: str | bytes) -> None:
+        """Send one message to a client; quietly does nothing if it is gone."""
+        self.send_messages(sid, [data])
+
+    def send_messages(self, sid: str, messages: list[str | bytes]) -> None:
+        """Send messages as one uninterrupted unit (a Socket.IO packet and its attachments)."""
+        sock = self.sockets.get(sid)
+        if sock is not None:
+            sock.send_messages(messages)
+
+    def send_prepared(self, sid: str, prepared: PreparedMessages) -> None:
+        """Send one broadcast's messages, framed once for every WebSocket recipient."""
+        sock = self.sockets.get(sid)
+        if sock is not None:
+            sock.send_prepared(prepared)
+
+    def disconnect(self, sid: str | None = None) -> None:
+        """Close one client, or every client when ``sid`` is None."""
+        targets = list(self.sockets.values()) if sid is None else [self.sockets.get(sid)]
+        for sock in targets:
+            if sock is not None:
+                sock.close()
+
+    def may_run_inline(self, sid: str) -> bool:
+        """Whether the calling task may run ``sid``'s handlers itself: it is that connection's
+        WebSocket reader, and blocking there hands the reading on (greensio/backends/relay.py)."""
+        sock = self.sockets.get(sid)
+        relay = sock.relay if sock is not None else None
+        return relay is not None and relay.may_run_inline()
+
+    def transport(self, sid: str) -> str:
+        return self._socket(sid).session.transport.value
+
+    def get_environ(self, sid: str) -> dict[str, Any] | None:
+        sock = self.sockets.get(sid)
+        return sock.environ if sock is not None else None
+
+    def start_background_task(self, target: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return self.backend.spawn(target, *args, **kwargs)
+
+    def sleep(self, seconds: float = 0) -> None:
+        self.backend.sleep(seconds)
+
+    def shutdown(self) -> None:
+        self.disconnect()
+        self.timers.stop()
+
+    def generate_id(self) -> str:
+        return secrets.token_urlsafe(15)
+
+    def _socket(self, sid: str) -> EngineSocket[EngineSession]:
+        try:
+            return self.sockets[sid]
+        except KeyError:
+            raise UsageError(f"no Engine.IO session {sid!r}") from None
+
+    # --- events from the core --------------------------------------------------------------------
+    def dispatch(self, sock: EngineSocket[EngineSession], events: list[Event]) -> None:
+        for event in events:
+            if type(event) is MessageReceived:
+                self._on_message(sock.sid, event.data)
+            elif isinstance(event, SessionClosed):
+                self._closed(sock, event.reason)
+
+    def _closed(self, sock: EngineSocket[EngineSession], reason: str) -> None:
+        if sock.session.awaits_last_poll:
+            # Keep the session for the client's next GET, which fetches the CLOSE (as the
+            # reference server does); forget it after a heartbeat's worth of time regardless.
+            deadline = self.backend.monotonic() + self.ping_interval + self.ping_timeout
+            self.timers.call_at(deadline, self._forget, sock)
+        else:
+            self._forget(sock)
+        sock.wake.set()
+        if sock.ws is not None:
+            sock.ws.close()
+        self.logger.info("%s: closed (%s)", sock.sid, reason)
+        self._trigger("disconnect", sock.sid, reason)
+
+    def _forget(self, sock: EngineSocket[EngineSession]) -> None:
+        if self.sockets.get(sock.sid) is sock:
+            del self.sockets[sock.sid]
+
+    def _trigger(self, event: str, *args: Any) -> Any:
+        """Run the 'connect' or 'disconnect' handler ('message' goes through ``_on_message``)."""
+        handler = self.handlers.get(event)
+        if handler is None:
+            return None
+        return self._run_handler(handler, args, flexible=event == "disconnect")
+
+    def _message_dispatcher(self, handler: Callable[..., Any]) -> Callable[[str, Any], Any]:
+        """What ``dispatch`` calls per message, with the ``async_handlers`` choice made once, at
+        registration: the handler in a task of its own, or right here."""
+        if self.async_handlers:
+            return lambda sid, data: self.backend.spawn(self._run_handler, handler, (sid, data))
+
+        def call(sid: str, data: Any) -> None:
+            try:
+                handler(sid, data)
+            except Exception:
+                self.logger.exception("Engine.IO handler failed")
+
+        return call
+
+    def _run_handler(
+        self, handler: Callable[..., Any], args: tuple[Any, ...], flexible: bool = False
+    ) -> Any:
+        """Run an application handler; an exception is logged (and refuses a connect).
+
+        Only the disconnect handler may leave out an argument (its reason), as in python-engineio.
+        """
+        try:
+            return call_flexibly(handler, *args) if flexible else handler(*args)
+        except Exception:
+            self.logger.exception("Engine.IO handler failed")
+            return False

@@ -1,0 +1,140 @@
+"""The greenlet-side driver of one Engine.IO session: moves bytes, wakes waiters, runs timers.
+
+All protocol decisions are the core's (``greensio.protocol.engineio.session`` on the server,
+``greensio.protocol.engineio.client`` on the client); this class holds the session's lock, the
+event a long-poll waits on (a pending GET on the server, the POST writer on the client) and the
+WebSocket once there is one. Its owner (``EngineIOServer`` or ``EngineIOClient``) provides the
+backend, the timer loop and the dispatch of the core's events.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Generic, Protocol, TypeVar
+
+from greensio.backends.base import Backend
+from greensio.backends.relay import ReaderRelay
+from greensio.backends.timers import Timers
+from greensio.protocol.engineio.packets import message_frames
+from greensio.protocol.engineio.session import Transport
+from greensio.transports.foreign_websocket import ForeignWebSocket
+from greensio.transports.frames import prepare_frames
+from greensio.transports.websocket import WebSocketConnection
+
+
+class PreparedMessages:
+    """One packet's messages going to many connections: encoded once, framed once (lazily)."""
+
+    __slots__ = ("messages", "_websocket_bytes")
+
+    def __init__(self, messages: list[str | bytes]) -> None:
+        self.messages = messages
+        self._websocket_bytes: bytes | None = None
+
+    def websocket_bytes(self) -> bytes:
+        if self._websocket_bytes is None:
+            self._websocket_bytes = prepare_frames(message_frames(self.messages))
+        return self._websocket_bytes
+
+
+class SessionCore(Protocol):
+    """What this driver needs of an Engine.IO core session (server or client side)."""
+
+    transport: Transport
+
+    @property
+    def closed(self) -> bool: ...
+    def send_messages(self, messages: list[str | bytes]) -> None: ...
+    def has_output(self) -> bool: ...
+    def can_write_directly(self) -> bool: ...
+    def take_websocket_frames(self) -> list[str | bytes]: ...
+    def close(self) -> list[Any]: ...
+    def next_deadline(self) -> float | None: ...
+    def handle_timer(self, now: float) -> list[Any]: ...
+
+
+S = TypeVar("S", bound=SessionCore)
+
+
+class SocketOwner(Protocol):
+    backend: Backend
+    timers: Timers
+    #: True when nothing ever blocks or yields while holding a socket's ``lock`` (the server
+    #: under gevent, whose WebSocket writes wait for the end of the loop pass): the lock is
+    #: then the backend's free ``atomic_lock``.
+    atomic_sections: bool
+
+    def dispatch(self, sock: Any, events: list[Any]) -> None: ...
+
+
+class EngineSocket(Generic[S]):
+    """One Engine.IO connection as the front-end sees it."""
+
+    def __init__(self, server: SocketOwner, session: S, sid: str, environ: dict[str, Any]) -> None:
+        self.server = server
+        self.session = session
+        self.sid = sid
+        self.environ = environ
+        backend = server.backend
+        self.lock = backend.atomic_lock() if server.atomic_sections else backend.lock()
+        self.wake = server.backend.event()
+        self.ws: WebSocketConnection | ForeignWebSocket | None = None
+        #: Set while a reader that runs handlers itself reads this socket's WebSocket.
+        self.relay: ReaderRelay | None = None
+        self._timer_at: float | None = None
+
+    # --- output ----------------------------------------------------------------------------------
+    def send_messages(self, messages: list[str | bytes]) -> None:
+        """Send messages as one unit: straight to the WebSocket when nothing is queued ahead of
+        them, else through the core's outbox (written, or fetched by the pending GET)."""
+        self.send_prepared(PreparedMessages(messages))
+
+    def send_prepared(self, prepared: PreparedMessages) -> None:
+        """Like ``send_messages``, writing the broadcast's pre-built frames when the core says
+        nothing is queued ahead of them."""
+        with self.lock:  # (WebSocketConnection.send_prepared expects it held)
+            ws = self.ws
+            if (
+                isinstance(ws, WebSocketConnection)
+                and self.session.can_write_directly()
+                and ws.send_prepared(prepared.websocket_bytes())
+            ):
+                return
+            self.session.send_messages(prepared.messages)
+            self.flush()
+
+    def flush(self) -> None:
+        """Deliver what the core has queued. Call with ``lock`` held."""
+        session = self.session
+        if session.transport is Transport.WEBSOCKET:
+            if self.ws is not None:
+                frames = session.take_websocket_frames()
+                if frames:
+                    self.ws.send_many(frames)
+        elif session.has_output() or session.closed:
+            self.wake.set()
+
+    def close(self) -> None:
+        """Close from the server side: CLOSE packet, then the transport."""
+        with self.lock:
+            events = self.session.close()
+            self.flush()
+        self.server.dispatch(self, events)
+
+    # --- timers ----------------------------------------------------------------------------------
+    def schedule(self) -> None:
+        """Ask the timer loop to call back at the core's next deadline (if it moved earlier)."""
+        deadline = self.session.next_deadline()
+        if deadline is not None and (self._timer_at is None or deadline < self._timer_at):
+            self._timer_at = deadline
+            self.server.timers.call_at(deadline, self._on_timer, deadline)
+
+    def _on_timer(self, when: float) -> None:
+        if when != self._timer_at:
+            return  # a stale entry: an earlier deadline was scheduled since
+        self._timer_at = None
+        with self.lock:
+            events = self.session.handle_timer(self.server.backend.monotonic())
+            self.flush()
+            self.schedule()
+        if events:
+            self.server.backend.spawn(self.server.dispatch, self, events)

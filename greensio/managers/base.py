@@ -1,0 +1,106 @@
+"""The in-memory client manager: who is connected, in which rooms, and fan-out of emits.
+
+Its interface (``connect``, ``disconnect``, ``enter_room``, ``leave_room``, ``close_room``,
+``get_rooms``, ``get_participants``, ``emit``) is the one message-queue managers implement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from greensio.engineio.socket import PreparedMessages
+from greensio.protocol.rooms import Room, RoomRegistry
+from greensio.protocol.socketio.packets import Packet, PacketType
+
+if TYPE_CHECKING:
+    from greensio.server.server import Server
+
+
+def _as_list(value: Any) -> list[Any] | None:
+    if value is None:
+        return None
+    return list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
+
+
+class Manager:
+    """Keeps membership in one ``RoomRegistry`` and delivers packets through the server."""
+
+    def __init__(self) -> None:
+        self.registry = RoomRegistry()
+        self.server: Server | None = None
+
+    def set_server(self, server: Server) -> None:
+        self.server = server
+
+    # --- membership ------------------------------------------------------------------------------
+    def connect(self, eio_sid: str, namespace: str, sid: str) -> str:
+        self.registry.connect(namespace, sid, eio_sid)
+        return sid
+
+    def disconnect(self, sid: str, namespace: str) -> None:
+        self.registry.disconnect(namespace, sid)
+
+    def is_connected(self, sid: str, namespace: str) -> bool:
+        return self.registry.is_connected(namespace, sid)
+
+    def eio_sid_from_sid(self, sid: str, namespace: str) -> str | None:
+        return self.registry.eio_sid(namespace, sid)
+
+    def enter_room(self, sid: str, namespace: str, room: Room, eio_sid: str | None = None) -> None:
+        eio_sid = eio_sid or self.registry.eio_sid(namespace, sid)
+        if eio_sid is not None:
+            self.registry.enter(namespace, room, sid, eio_sid)
+
+    def leave_room(self, sid: str, namespace: str, room: Room) -> None:
+        self.registry.leave(namespace, room, sid)
+
+    def close_room(self, room: Room, namespace: str) -> None:
+        self.registry.close_room(namespace, room)
+
+    def get_rooms(self, sid: str, namespace: str) -> list[Room]:
+        return self.registry.rooms_of(namespace, sid)
+
+    def get_participants(self, namespace: str, room: Room) -> list[tuple[str, str]]:
+        return list(self.registry.participants(namespace, [room]))
+
+    def get_namespaces(self) -> list[str]:
+        return self.registry.namespaces()
+
+    # --- delivery --------------------------------------------------------------------------------
+    def get_targets(
+        self,
+        namespace: str,
+        room: Room | Iterable[Room] | None,
+        skip_sid: str | Iterable[str] | None = None,
+    ) -> Iterator[tuple[str, str]]:
+        """(sid, eio_sid) of every recipient: ``room`` is a sid, a room, a list, or None (all)."""
+        return self.registry.participants(namespace, _as_list(room), _as_list(skip_sid) or ())
+
+    def emit(
+        self,
+        event: str,
+        args: list[Any],
+        namespace: str,
+        room: Room | Iterable[Room] | None = None,
+        skip_sid: str | Iterable[str] | None = None,
+        callback: Callable[..., Any] | None = None,
+        timeout: float | None = None,
+        **_kwargs: Any,
+    ) -> None:
+        """Send an event to everyone in ``room`` (a sid, a room, a list; None = everyone).
+
+        The packet is encoded once for all recipients unless a callback needs an ack id each.
+        """
+        assert self.server is not None
+        server = self.server
+        targets = self.get_targets(namespace, room, skip_sid)
+        if callback is None:
+            prepared = PreparedMessages(
+                server.codec.encode(Packet(PacketType.EVENT, namespace, [event, *args]))
+            )
+            for _sid, eio_sid in targets:
+                server.send_encoded(eio_sid, namespace, prepared)
+            return
+        for _sid, eio_sid in targets:
+            server.send_event_with_ack(eio_sid, namespace, event, args, callback, timeout)

@@ -1,0 +1,361 @@
+"""Per-connection Engine.IO v4 state, server side.
+
+Theory of operation
+-------------------
+A session starts on one transport: long-polling (``Transport.POLLING``) or WebSocket. All outgoing
+packets wait in one outbox; the caller drains it with ``take_poll_payload()`` (answering a GET) or
+``take_websocket_frames()`` (writing frames), whichever transport is current.
+
+Heartbeat (engine.io-protocol, "Heartbeat"): ``ping_interval`` after the handshake or the last PONG
+the session queues a PING and expects a PONG within ``ping_timeout``; otherwise it closes with
+``PING_TIMEOUT``. Time is never read here: the caller passes ``now`` and asks ``next_deadline()``
+when to call ``handle_timer(now)`` again.
+
+Long-polling: at most one GET may be pending (``begin_poll``/``end_poll``). A second concurrent GET
+closes the session: the pending GET is answered with CLOSE and the intruder gets an error.
+
+Upgrade (engine.io-protocol, "Upgrade"): a polling session may attach one probe WebSocket
+(``attach_probe``). The probe sends ``2probe`` and gets ``3probe``; any pending GET is then answered
+with NOOP (so is every GET until the upgrade) so the client's poll cycle ends; the client's
+UPGRADE (``5``) over the probe switches the
+session to WebSocket for good. From then on polling requests on the session are refused.
+
+Closing: ``close()`` (server), a CLOSE packet (client), a heartbeat timeout, a transport that went
+away (``transport_closed``) or a protocol violation end the session once, reported as one
+``SessionClosed`` event. A server close queues a CLOSE packet for the client; a pending GET is
+answered (CLOSE, or NOOP when the client itself closed), and without one the next GET fetches it
+(``awaits_last_poll``); after that every request on the session is refused.
+
+Nobody but this class changes this state.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+
+from greensio.exceptions import ProtocolError, UsageError
+from greensio.protocol.engineio.packets import (
+    Packet,
+    PacketType,
+    decode_frame,
+    decode_payload,
+    encode_payload,
+    encode_text,
+)
+from greensio.protocol.events import MessageReceived, SessionClosed, TransportUpgraded
+
+Event = MessageReceived | SessionClosed | TransportUpgraded
+
+
+class Transport(str, enum.Enum):
+    POLLING = "polling"
+    WEBSOCKET = "websocket"
+
+
+class CloseReason(str, enum.Enum):
+    """Why a connection ended; the values are python-socketio's disconnect reasons."""
+
+    SERVER_DISCONNECT = "server disconnect"
+    CLIENT_DISCONNECT = "client disconnect"
+    PING_TIMEOUT = "ping timeout"
+    TRANSPORT_CLOSE = "transport close"
+    TRANSPORT_ERROR = "transport error"
+
+
+class _Probe(enum.Enum):
+    NONE = 0
+    ATTACHED = 1  # a WebSocket with this sid is open, waiting for 2probe
+    PROBED = 2  # 3probe sent, waiting for 5
+
+
+_PING = Packet(PacketType.PING)
+_NOOP_PAYLOAD = "6"
+
+
+class EngineSession:
+    """The state of one Engine.IO connection; see the module docstring."""
+
+    def __init__(
+        self,
+        sid: str,
+        *,
+        transport: Transport,
+        now: float,
+        ping_interval: float,
+        ping_timeout: float,
+        ping_grace: float = 0.0,
+        max_payload: int,
+        upgrades: tuple[str, ...] = ("websocket",),
+        max_payload_packets: int = 1000,
+        poll_batch_packets: int = 16,
+    ) -> None:
+        self.sid = sid
+        self.transport = transport
+        self.ping_interval = ping_interval
+        self.ping_timeout = ping_timeout
+        #: Extra time for a late PONG, not announced in the handshake (python-engineio's).
+        self.ping_grace = ping_grace
+        self.max_payload = max_payload
+        self.max_payload_packets = max_payload_packets
+        #: Most packets one GET response carries: python-engineio's client rejects a payload of
+        #: more than 16 ("Too many packets in payload"); the rest wait for the next GET.
+        self.poll_batch_packets = poll_batch_packets
+        self.upgrades = upgrades if transport is Transport.POLLING else ()
+        self.close_reason: CloseReason | None = None
+        self._outbox: list[Packet] = []
+        self._probe_outbox: list[str] = []
+        self._probe = _Probe.NONE
+        self._poll_pending = False
+        self._answer_poll_with_noop = False
+        self._next_ping_at = now + ping_interval
+        self._pong_deadline: float | None = None
+
+    # --- handshake -------------------------------------------------------------------------------
+    def open_packet(self) -> str:
+        """The OPEN packet to send first, as text (engine.io-protocol, "Handshake")."""
+        handshake = {
+            "sid": self.sid,
+            "upgrades": list(self.upgrades),
+            "pingInterval": round(self.ping_interval * 1000),
+            "pingTimeout": round(self.ping_timeout * 1000),
+            "maxPayload": self.max_payload,
+        }
+        return "0" + json.dumps(handshake, separators=(",", ":"))
+
+    @property
+    def closed(self) -> bool:
+        return self.close_reason is not None
+
+    @property
+    def awaits_last_poll(self) -> bool:
+        """Closed by the server with no GET pending: the next GET must still fetch the CLOSE."""
+        return (
+            self.close_reason is not None
+            and self.transport is Transport.POLLING
+            and not self._poll_pending
+            and bool(self._outbox)
+        )
+
+    # --- output ----------------------------------------------------------------------------------
+    def send_message(self, data: str | bytes) -> None:
+        """Queue a MESSAGE; afterwards the caller wakes whatever drains the outbox."""
+        if self.close_reason is None:
+            self._outbox.append(Packet(PacketType.MESSAGE, data))
+
+    def send_messages(self, messages: list[str | bytes]) -> None:
+        """Queue several MESSAGEs back to back (one Socket.IO packet and its attachments)."""
+        if self.close_reason is None:
+            self._outbox.extend([Packet(PacketType.MESSAGE, m) for m in messages])
+
+    def can_write_directly(self) -> bool:
+        """True when MESSAGEs may skip the outbox and go straight to the WebSocket (nothing is
+        queued ahead of them and the session is open): the caller then writes the frames of
+        ``message_frames()`` itself instead of calling ``send_messages``."""
+        return (
+            self.transport is Transport.WEBSOCKET and self.close_reason is None and not self._outbox
+        )
+
+    def has_output(self) -> bool:
+        """True when a pending GET (or the WebSocket writer) has something to send now."""
+        return bool(self._outbox) or self._answer_poll_with_noop or self._probe is _Probe.PROBED
+
+    def take_websocket_frames(self) -> list[str | bytes]:
+        """Drain the outbox as WebSocket messages; the caller writes them in order."""
+        if self.transport is not Transport.WEBSOCKET or not self._outbox:
+            return []
+        frames = [encode_text(p) for p in self._outbox]
+        self._outbox.clear()
+        return frames
+
+    def take_probe_frames(self) -> list[str]:
+        """Messages for the probe WebSocket (``3probe``) that the caller must write on it."""
+        frames, self._probe_outbox = self._probe_outbox, []
+        return frames
+
+    # --- long-polling ----------------------------------------------------------------------------
+    def begin_poll(self) -> None:
+        """A GET arrived. Raises RequestRejected when the GET must get a 400.
+
+        A GET while another is pending closes the session (the pending one is answered with CLOSE).
+        """
+        if self.transport is not Transport.POLLING:
+            raise RequestRejected("session is not polling")
+        if self.close_reason is not None and not self.awaits_last_poll:
+            raise RequestRejected("session is closed")
+        if self._poll_pending:
+            events = self._close(CloseReason.TRANSPORT_ERROR, notify_client=True)
+            raise RequestRejected("concurrent GET on one session", events)
+        self._poll_pending = True
+
+    def end_poll(self) -> str | None:
+        """Answer the pending GET: the payload to send, or None if nothing is due yet.
+
+        Call it when ``has_output()`` or ``closed``; a GET with nothing to send keeps waiting (a
+        PING is queued at least every ``ping_interval``).
+        """
+        if not self._poll_pending:
+            raise UsageError("no GET is pending")
+        if self._outbox:
+            batch = self._outbox[: self.poll_batch_packets]
+            del self._outbox[: self.poll_batch_packets]
+            payload = encode_payload(batch)
+        elif (
+            self._answer_poll_with_noop
+            or self._probe is _Probe.PROBED
+            or self.close_reason is not None
+        ):
+            payload = _NOOP_PAYLOAD
+        else:
+            return None
+        self._answer_poll_with_noop = False
+        self._poll_pending = False
+        return payload
+
+    def abandon_poll(self) -> None:
+        """The pending GET's connection went away before it was answered."""
+        self._poll_pending = False
+
+    def receive_poll_body(self, body: bytes, now: float) -> list[Event]:
+        """A POST body arrived. Returns events; raises RequestRejected when the POST must get 400.
+
+        A payload that does not decode closes the session (its event is in the exception).
+        """
+        if self.transport is not Transport.POLLING or self.close_reason is not None:
+            raise RequestRejected("session is not polling")
+        try:
+            packets = decode_payload(body, self.max_payload_packets)
+        except ProtocolError as exc:
+            raise RequestRejected(str(exc), self._close(CloseReason.TRANSPORT_ERROR)) from exc
+        return self._receive_packets(packets, now)
+
+    # --- WebSocket -------------------------------------------------------------------------------
+    def receive_websocket_message(self, message: str | bytes, now: float) -> list[Event]:
+        """A message arrived on the session's WebSocket. A bad packet closes the session."""
+        if self.close_reason is not None:
+            return []  # a closed session reports nothing after its SessionClosed
+        if type(message) is str and message[:1] == "4":
+            return [MessageReceived(message[1:])]  # the common case, without a Packet
+        try:
+            packet = decode_frame(message)
+        except ProtocolError:
+            return self._close(CloseReason.TRANSPORT_ERROR)
+        return self._receive_packets([packet], now)
+
+    def attach_probe(self) -> bool:
+        """A WebSocket with this sid arrived for the upgrade; False means refuse it."""
+        if (
+            self.transport is not Transport.POLLING
+            or "websocket" not in self.upgrades
+            or self._probe is not _Probe.NONE
+            or self.close_reason is not None
+        ):
+            return False
+        self._probe = _Probe.ATTACHED
+        return True
+
+    def receive_probe_message(self, message: str | bytes, now: float) -> list[Event]:
+        """A message on the probe WebSocket (``2probe``, then ``5``); others close the probe.
+
+        Raises ProtocolError when the probe WebSocket must be closed (the session survives).
+        """
+        if self.close_reason is not None:
+            self._probe = _Probe.NONE
+            raise ProtocolError("upgrade probe on a closed session")
+        packet = decode_frame(message)
+        if self._probe is _Probe.ATTACHED and packet == Packet(PacketType.PING, "probe"):
+            self._probe = _Probe.PROBED
+            # From now until UPGRADE every poll is answered at once with NOOP, so the client's
+            # poll cycle ends and it can pause polling (spec: "Upgrade"; Node does the same).
+            self._probe_outbox.append("3probe")
+            return []
+        if self._probe is _Probe.PROBED and packet.type is PacketType.UPGRADE:
+            self.transport = Transport.WEBSOCKET
+            self._probe = _Probe.NONE
+            if self._poll_pending:
+                self._answer_poll_with_noop = True
+            return [TransportUpgraded()]
+        if self._probe is _Probe.PROBED and packet.type is PacketType.NOOP:
+            return []
+        self._probe = _Probe.NONE
+        raise ProtocolError(f"unexpected packet on upgrade probe: {message!r:.40}")
+
+    def detach_probe(self) -> None:
+        """The probe WebSocket closed before the upgrade completed."""
+        if self.transport is Transport.POLLING:
+            self._probe = _Probe.NONE
+
+    def transport_closed(self, error: bool = False) -> list[Event]:
+        """The current transport's connection went away (not a CLOSE packet)."""
+        reason = CloseReason.TRANSPORT_ERROR if error else CloseReason.TRANSPORT_CLOSE
+        return self._close(reason)
+
+    # --- timers ----------------------------------------------------------------------------------
+    def next_deadline(self) -> float | None:
+        """When ``handle_timer`` must next be called, or None once closed."""
+        if self.close_reason is not None:
+            return None
+        return self._pong_deadline if self._pong_deadline is not None else self._next_ping_at
+
+    def handle_timer(self, now: float) -> list[Event]:
+        """Queue a PING when one is due; close with PING_TIMEOUT when a PONG is overdue."""
+        if self.close_reason is not None:
+            return []
+        if self._pong_deadline is not None:
+            if now >= self._pong_deadline:
+                return self._close(CloseReason.PING_TIMEOUT)
+        elif now >= self._next_ping_at:
+            self._outbox.append(_PING)
+            self._pong_deadline = now + self.ping_timeout + self.ping_grace
+        return []
+
+    # --- closing ---------------------------------------------------------------------------------
+    def close(self) -> list[Event]:
+        """Close from the server side; a CLOSE packet is queued for the client."""
+        return self._close(CloseReason.SERVER_DISCONNECT, notify_client=True)
+
+    def _close(self, reason: CloseReason, notify_client: bool = False) -> list[Event]:
+        if self.close_reason is not None:
+            return []
+        self.close_reason = reason
+        self._pong_deadline = None
+        if notify_client:
+            self._outbox.append(Packet(PacketType.CLOSE))
+        else:
+            self._outbox.clear()
+        return [SessionClosed(reason.value)]
+
+    # --- input -----------------------------------------------------------------------------------
+    def _receive_packets(self, packets: list[Packet], now: float) -> list[Event]:
+        events: list[Event] = []
+        for packet in packets:
+            kind = packet.type
+            if kind is PacketType.MESSAGE:
+                events.append(MessageReceived(packet.data))
+            elif kind is PacketType.PONG:
+                self._pong_deadline = None
+                self._next_ping_at = now + self.ping_interval
+            elif kind is PacketType.CLOSE:
+                events += self._close(CloseReason.CLIENT_DISCONNECT)
+                if self._poll_pending:
+                    self._answer_poll_with_noop = True
+                break
+            elif kind is PacketType.NOOP:
+                continue
+            else:
+                # OPEN, PING, UPGRADE have no meaning from a client on its current transport.
+                events += self._close(CloseReason.TRANSPORT_ERROR)
+                break
+        return events
+
+
+class RequestRejected(ProtocolError):
+    """An HTTP request on this session must be answered 400.
+
+    ``events`` holds what the rejection caused (a SessionClosed when the session ended with it);
+    the caller dispatches them like any other events.
+    """
+
+    def __init__(self, message: str, events: list[Event] | None = None) -> None:
+        super().__init__(message)
+        self.events = events or []

@@ -1,0 +1,148 @@
+"""Per-connection Socket.IO v5 state on the server: namespaces, ack ids, binary reassembly.
+
+Theory of operation
+-------------------
+One ``ServerSession`` sits on each Engine.IO connection. ``receive_message`` turns Engine.IO
+messages into events. A CONNECT becomes ``NamespaceConnectRequested``; the caller then decides:
+``begin_connect(namespace, sid)`` marks it *pending* while the application's connect handler runs,
+and ``accept_connect`` or ``refuse_connect`` settles it. Packets sent to a pending namespace wait
+and go out right after the CONNECT reply, so an emit made inside the connect handler reaches the
+client after it is connected (socket.io-protocol, "Connection to a namespace"); a refusal drops
+them.
+
+Packets for a namespace the client is not connected to are ignored, as the reference server does.
+The connect timeout (a connection that never joins a namespace) is a deadline the caller asks for
+with ``next_deadline`` and checks with ``connect_timed_out(now)``.
+
+Every method that produces output returns the Engine.IO messages to send, in order; the caller
+queues them as one unit so a binary packet's attachments never interleave with another packet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from greensio.exceptions import ProtocolError
+from greensio.protocol.engineio.session import CloseReason
+from greensio.protocol.events import (
+    AckReceived,
+    EventReceived,
+    NamespaceConnectRequested,
+    NamespaceDisconnected,
+)
+from greensio.protocol.socketio.packets import Packet, PacketCodec, PacketType
+
+Event = NamespaceConnectRequested | EventReceived | AckReceived | NamespaceDisconnected
+Messages = list[str | bytes]
+
+
+class ServerSession:
+    """Socket.IO state of one Engine.IO connection; see the module docstring."""
+
+    def __init__(self, codec: PacketCodec, *, now: float, connect_timeout: float) -> None:
+        self.codec = codec
+        self._decoder = codec.decoder()
+        #: namespace -> Socket.IO sid, for namespaces connected or pending.
+        self.sids: dict[str, str] = {}
+        self._pending: dict[str, Messages] = {}
+        self._next_ack_id = 0
+        self._connect_deadline: float | None = now + connect_timeout
+
+    # --- input -----------------------------------------------------------------------------------
+    def receive_message(self, message: str | bytes) -> list[Event]:
+        """Feed one Engine.IO message. Raises ProtocolError: the caller closes the connection."""
+        packet = self._decoder.receive(message)
+        if packet is None:
+            return []
+        kind, namespace = packet.type, packet.namespace
+        if kind is PacketType.EVENT or kind is PacketType.ACK:
+            return list(data_events(packet, namespace in self.sids))
+        if kind is PacketType.CONNECT:
+            if namespace in self.sids:
+                return []
+            return [NamespaceConnectRequested(namespace, packet.data)]
+        if kind is PacketType.DISCONNECT:
+            sid = self.sids.pop(namespace, None)
+            if sid is None:
+                return []
+            self._pending.pop(namespace, None)
+            return [NamespaceDisconnected(namespace, CloseReason.CLIENT_DISCONNECT.value, sid)]
+        raise ProtocolError(f"a client may not send {kind.name}")
+
+    # --- namespace connections -------------------------------------------------------------------
+    def begin_connect(self, namespace: str, sid: str) -> None:
+        """Mark ``namespace`` pending under ``sid`` while the connect handler runs."""
+        self.sids[namespace] = sid
+        self._pending[namespace] = []
+        self._connect_deadline = None
+
+    def accept_connect(self, namespace: str) -> Messages:
+        """Settle a pending connect: the CONNECT reply, then what was sent meanwhile.
+
+        Nothing when the client left the namespace (DISCONNECT) while its connect handler ran.
+        """
+        sid = self.sids.get(namespace)
+        if sid is None:
+            return []
+        held = self._pending.pop(namespace, [])
+        return [*self.codec.encode(Packet(PacketType.CONNECT, namespace, {"sid": sid})), *held]
+
+    def refuse_connect(self, namespace: str, error: dict[str, Any]) -> Messages:
+        """Settle a connect as refused (or answer an unknown namespace): CONNECT_ERROR."""
+        self._pending.pop(namespace, None)
+        self.sids.pop(namespace, None)
+        return self.codec.encode(Packet(PacketType.CONNECT_ERROR, namespace, error))
+
+    def disconnect(self, namespace: str) -> Messages:
+        """Server-side disconnect of one namespace: the DISCONNECT packet to send."""
+        if self.sids.pop(namespace, None) is None:
+            return []
+        held = self._pending.pop(namespace, None)
+        if held is not None:
+            return []  # never connected from the client's view
+        return self.codec.encode(Packet(PacketType.DISCONNECT, namespace))
+
+    def is_connected(self, namespace: str) -> bool:
+        return namespace in self.sids and namespace not in self._pending
+
+    # --- output ----------------------------------------------------------------------------------
+    def next_ack_id(self) -> int:
+        ack_id = self._next_ack_id
+        self._next_ack_id += 1
+        return ack_id
+
+    def send(self, namespace: str, messages: Messages) -> Messages:
+        """Route already-encoded messages to ``namespace``: held while pending, dropped if gone."""
+        held = self._pending.get(namespace)
+        if held is not None:
+            held.extend(messages)
+            return []
+        if namespace not in self.sids:
+            return []
+        return messages
+
+    def encode_ack(self, namespace: str, ack_id: int, args: list[Any]) -> Messages:
+        """The ACK answering the peer's ``ack_id`` (routed like any packet)."""
+        return self.send(
+            namespace, self.codec.encode(Packet(PacketType.ACK, namespace, args, ack_id))
+        )
+
+    # --- timers ----------------------------------------------------------------------------------
+    def next_deadline(self) -> float | None:
+        return self._connect_deadline
+
+    def connect_timed_out(self, now: float) -> bool:
+        """True once the connection has gone ``connect_timeout`` without joining a namespace."""
+        return self._connect_deadline is not None and now >= self._connect_deadline
+
+
+def data_events(packet: Packet, connected: bool) -> tuple[EventReceived | AckReceived, ...]:
+    """The event for an EVENT or ACK packet; none for a namespace that is not connected (the
+    reference implementations ignore those). Shared by the server and client sessions."""
+    if not connected:
+        return ()
+    data = packet.data
+    if packet.type is PacketType.EVENT:
+        return (EventReceived(packet.namespace, data[0], data[1:], packet.ack_id),)
+    assert packet.ack_id is not None
+    return (AckReceived(packet.namespace, packet.ack_id, data),)

@@ -1,0 +1,381 @@
+"""``greensio.Server``: the Socket.IO server, python-socketio's ``Server`` in shape.
+
+It sits on an Engine.IO server (``self.eio``), turns Engine.IO messages into Socket.IO events
+through the protocol core, and calls the application's handlers, one client's events in order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from greensio import exceptions
+from greensio._logging import make_logger
+from greensio.acks import Waiter
+from greensio.engineio.server import EngineIOServer
+from greensio.engineio.socket import PreparedMessages
+from greensio.handlers import (
+    Handler,
+    HandlerRegistration,
+    HandlerRegistry,
+    Reasons,
+    args_of,
+)
+from greensio.managers.base import Manager
+from greensio.protocol.socketio.packets import Codec, Packet, PacketCodec, PacketType
+from greensio.server.connection import ClientConnection
+from greensio.server.events import ServerEvents
+
+default_logger = logging.getLogger("greensio.server")
+
+
+class Server(HandlerRegistration, ServerEvents):
+    """A Socket.IO server.
+
+    Args:
+        client_manager: where membership lives; the in-memory ``Manager`` by default.
+        logger: False (errors only), True (INFO) or a ``logging.Logger``.
+        serializer: 'default' (JSON text packets) or 'msgpack'.
+        json: a module with ``dumps``/``loads`` for packet data (e.g. orjson).
+        ordered_handlers: True (default) handles one client's events one after another; False
+            runs each event in its own task. (python-socketio's ``async_handlers`` is accepted
+            and ignored: acks a blocked ``call()`` waits for are delivered either way.)
+        always_connect: accept CONNECT before running the connect handler.
+        namespaces: the namespaces clients may join besides those with handlers: a list
+            (``['/']`` by default, as python-socketio), or ``'*'`` for any.
+        connect_timeout: seconds a connection may stay without joining a namespace (45).
+        max_attachments: most binary attachments one packet may carry (10, as Node).
+        max_pending_acks: most acks one client may owe the server at once (1000).
+        engineio_logger: ``logger`` for the Engine.IO layer.
+        **kwargs: Engine.IO options: ``async_mode``, ``ping_interval``, ``ping_timeout``,
+            ``max_http_buffer_size``, ``cors_allowed_origins``, ``cors_credentials``, ``cookie``,
+            ``transports``, ``allow_upgrades``, ``max_payload_packets``, ``poll_batch_packets``,
+            ``http_keepalive_takeover``.
+    """
+
+    reason = Reasons
+
+    def __init__(
+        self,
+        client_manager: Manager | None = None,
+        logger: bool | logging.Logger = False,
+        serializer: str = "default",
+        json: Any = None,
+        ordered_handlers: bool = True,
+        always_connect: bool = False,
+        namespaces: list[str] | str | None = None,
+        connect_timeout: float = 45,
+        max_attachments: int = 10,
+        max_pending_acks: int = 1000,
+        engineio_logger: bool | logging.Logger = False,
+        **kwargs: Any,
+    ) -> None:
+        if serializer not in ("default", "json", "msgpack"):
+            raise exceptions.UsageError(f"unsupported serializer {serializer!r}")
+        kwargs.pop("async_handlers", None)
+        self.eio = EngineIOServer(logger=engineio_logger, async_handlers=False, **kwargs)
+        self.eio.on("connect", self._on_eio_connect)
+        self.eio.on("message", self._on_eio_message)
+        self.eio.on("disconnect", self._on_eio_disconnect)
+        self.async_mode = self.eio.async_mode
+        self.backend = self.eio.backend
+        self.logger = make_logger(logger, default_logger)
+        self.codec: PacketCodec
+        if serializer == "msgpack":
+            from greensio.protocol.socketio.msgpack import MsgPackCodec
+
+            self.codec = MsgPackCodec()
+        else:
+            self.codec = Codec(json, max_attachments=max_attachments)
+        self.ordered_handlers = ordered_handlers
+        self.always_connect = always_connect
+        self.namespaces = ["/"] if namespaces is None else namespaces
+        self.connect_timeout = connect_timeout
+        self.max_pending_acks = max_pending_acks
+        self.registry = HandlerRegistry()
+        self.manager = client_manager or Manager()
+        self.manager.set_server(self)
+        self.clients: dict[str, ClientConnection] = {}
+
+    @property
+    def handlers(self) -> dict[str, dict[str, Handler]]:
+        """Function handlers by namespace and event (python-socketio's attribute)."""
+        return self.registry.functions
+
+    # --- sending ---------------------------------------------------------------------------------
+    def emit(
+        self,
+        event: str,
+        data: Any = None,
+        to: Any = None,
+        room: Any = None,
+        skip_sid: str | Iterable[str] | None = None,
+        namespace: str | None = None,
+        callback: Handler | None = None,
+        timeout: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Emit ``event`` to a sid, a room, a list of them, or everyone (``to`` None).
+
+        Args:
+            data: the payload; a tuple becomes several arguments.
+            skip_sid: a sid (or list of sids) not to send to.
+            callback: called as ``callback(*args)`` with each recipient's ack.
+            timeout: with a callback: if no ack comes in ``timeout`` seconds (or the client
+                leaves), ``callback(error)`` is called with a ``greensio.exceptions.TimeoutError``
+                (or ``DisconnectedError``) instead.
+        """
+        if not isinstance(event, str):
+            raise exceptions.UsageError("event names are strings")
+        self.manager.emit(
+            event,
+            args_of(data),
+            namespace or "/",
+            room=to if to is not None else room,
+            skip_sid=skip_sid,
+            callback=callback,
+            timeout=timeout,
+            **kwargs,
+        )
+
+    def send(
+        self,
+        data: Any,
+        to: Any = None,
+        room: Any = None,
+        skip_sid: Any = None,
+        namespace: str | None = None,
+        callback: Handler | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Emit the ``message`` event."""
+        self.emit(
+            "message",
+            data,
+            to=to,
+            room=room,
+            skip_sid=skip_sid,
+            namespace=namespace,
+            callback=callback,
+            **kwargs,
+        )
+
+    def call(
+        self,
+        event: str,
+        data: Any = None,
+        to: Any = None,
+        sid: str | None = None,
+        namespace: str | None = None,
+        timeout: float = 60,
+        room: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Emit to one client and block this greenlet until its ack; return the ack's data.
+
+        Returns None, the single value, or a tuple for several. With ``room=`` (a room or a
+        list of rooms; or ``to=`` a list), the call goes to every member and returns
+        ``{sid: reply}`` for those that answered within ``timeout``.
+
+        Raises:
+            TimeoutError: no ack within ``timeout`` seconds.
+            DisconnectedError: the client is not connected, or left before answering (raised
+                at once, where python-socketio waits out the timeout).
+        """
+        namespace = namespace or "/"
+        target = sid if sid is not None else to
+        if room is None and isinstance(target, str):
+            return self._call_one(event, args_of(data), target, namespace, timeout)
+        if room is None and target is None:
+            raise exceptions.UsageError("call() needs sid=, to= or room=")
+        return self._call_many(
+            event, args_of(data), room if room is not None else target, namespace, timeout
+        )
+
+    def _call_one(
+        self, event: str, args: list[Any], sid: str, namespace: str, timeout: float
+    ) -> Any:
+        try:
+            conn = self._connection(sid, namespace)
+        except exceptions.BadNamespaceError as exc:
+            raise exceptions.DisconnectedError(str(exc)) from None
+        waiter = self._send_with_ack(
+            conn, namespace, event, args, functools.partial(conn.acks.add_waiter, namespace)
+        )
+        return conn.acks.wait(waiter, timeout)
+
+    def _call_many(
+        self, event: str, args: list[Any], rooms: Any, namespace: str, timeout: float
+    ) -> dict[str, Any]:
+        waiters: dict[str, tuple[ClientConnection, Waiter]] = {}
+        for member_sid, eio_sid in self.manager.get_targets(namespace, rooms):
+            conn = self.clients.get(eio_sid)
+            if conn is not None:
+                waiter = self._send_with_ack(
+                    conn,
+                    namespace,
+                    event,
+                    args,
+                    functools.partial(conn.acks.add_waiter, namespace),
+                )
+                waiters[member_sid] = (conn, waiter)
+        deadline = self.backend.monotonic() + timeout
+        replies: dict[str, Any] = {}
+        for member_sid, (conn, waiter) in waiters.items():
+            remaining = max(0.0, deadline - self.backend.monotonic())
+            try:
+                replies[member_sid] = conn.acks.wait(waiter, remaining)
+            except (exceptions.TimeoutError, exceptions.DisconnectedError):
+                continue
+        return replies
+
+    def _send_with_ack(
+        self,
+        conn: ClientConnection,
+        namespace: str,
+        event: str,
+        args: list[Any],
+        register: Callable[[int], Any],
+    ) -> Any:
+        with conn.lock:
+            ack_id = conn.session.next_ack_id()
+            entry = register(ack_id)
+            messages = self.codec.encode(
+                Packet(PacketType.EVENT, namespace, [event, *args], ack_id)
+            )
+            out = conn.session.send(namespace, messages)
+            if out:
+                self.eio.send_messages(conn.eio_sid, out)
+        return entry
+
+    def send_encoded(
+        self, eio_sid: str, namespace: str, messages: list[str | bytes] | PreparedMessages
+    ) -> None:
+        """Deliver an already-encoded packet to one connection (used by managers); a
+        ``PreparedMessages`` shared by a broadcast's recipients is framed once for all."""
+        conn = self.clients.get(eio_sid)
+        if conn is None:
+            return
+        prepared = messages if isinstance(messages, PreparedMessages) else None
+        raw = prepared.messages if prepared is not None else messages
+        with conn.lock:
+            out = conn.session.send(namespace, raw)  # type: ignore[arg-type]
+            if prepared is not None and out is raw:
+                self.eio.send_prepared(eio_sid, prepared)
+            elif out:
+                self.eio.send_messages(eio_sid, out)
+
+    def send_event_with_ack(
+        self,
+        eio_sid: str,
+        namespace: str,
+        event: str,
+        args: list[Any],
+        callback: Handler,
+        timeout: float | None = None,
+    ) -> None:
+        """Send an event whose ack goes to ``callback`` (used by managers)."""
+        conn = self.clients.get(eio_sid)
+        if conn is None:
+            return
+
+        def register(ack_id: int) -> int:
+            entry = conn.acks.add_callback(
+                namespace, ack_id, callback, reports_errors=timeout is not None
+            )
+            if timeout is not None:
+                self.eio.timers.call_at(
+                    self.backend.monotonic() + timeout, conn.acks.expire, ack_id, entry
+                )
+            return ack_id
+
+        self._send_with_ack(conn, namespace, event, args, register)
+
+    # --- rooms and sessions ----------------------------------------------------------------------
+    def enter_room(self, sid: str, room: Any, namespace: str | None = None) -> None:
+        """Put ``sid`` in ``room``."""
+        self.manager.enter_room(sid, namespace or "/", room)
+
+    def leave_room(self, sid: str, room: Any, namespace: str | None = None) -> None:
+        """Take ``sid`` out of ``room``."""
+        self.manager.leave_room(sid, namespace or "/", room)
+
+    def close_room(self, room: Any, namespace: str | None = None) -> None:
+        """Empty ``room``."""
+        self.manager.close_room(room, namespace or "/")
+
+    def rooms(self, sid: str, namespace: str | None = None) -> list[Any]:
+        """The rooms ``sid`` is in, its own room included."""
+        return self.manager.get_rooms(sid, namespace or "/")
+
+    def get_session(self, sid: str, namespace: str | None = None) -> dict[str, Any]:
+        """The application's session dict for ``sid`` (kept until it disconnects)."""
+        namespace = namespace or "/"
+        return self._connection(sid, namespace).user_sessions.setdefault(namespace, {})
+
+    def save_session(self, sid: str, session: dict[str, Any], namespace: str | None = None) -> None:
+        """Replace the session dict for ``sid``."""
+        namespace = namespace or "/"
+        self._connection(sid, namespace).user_sessions[namespace] = session
+
+    @contextlib.contextmanager
+    def session(self, sid: str, namespace: str | None = None) -> Iterator[dict[str, Any]]:
+        """``with sio.session(sid) as session:`` — changes are saved on exit."""
+        session = self.get_session(sid, namespace)
+        yield session
+        self.save_session(sid, session, namespace)
+
+    def _connection(self, sid: str, namespace: str) -> ClientConnection:
+        eio_sid = self.manager.eio_sid_from_sid(sid, namespace)
+        conn = self.clients.get(eio_sid) if eio_sid is not None else None
+        if conn is None:
+            raise exceptions.BadNamespaceError(f"{sid} is not connected to {namespace}")
+        return conn
+
+    # --- connections -----------------------------------------------------------------------------
+    def disconnect(
+        self, sid: str, namespace: str | None = None, ignore_queue: bool = False
+    ) -> None:
+        """Disconnect ``sid`` from ``namespace``: DISCONNECT to the client, then its handler."""
+        namespace = namespace or "/"
+        eio_sid = self.manager.eio_sid_from_sid(sid, namespace)
+        conn = self.clients.get(eio_sid) if eio_sid else None
+        if conn is None:
+            return
+        with conn.lock:
+            out = conn.session.disconnect(namespace)
+            if out:
+                self.eio.send_messages(conn.eio_sid, out)
+        self._left(conn, sid, namespace, self.reason.SERVER_DISCONNECT)
+
+    def handle_request(self, environ: dict[str, Any], start_response: Any) -> Any:
+        """The WSGI entry point for Socket.IO requests (``WSGIApp`` calls it)."""
+        return self.eio.handle_request(environ, start_response)
+
+    def start_background_task(self, target: Handler, *args: Any, **kwargs: Any) -> Any:
+        """Run ``target`` in a greenlet (or thread); returns an object with ``join()``."""
+        return self.backend.spawn(target, *args, **kwargs)
+
+    def sleep(self, seconds: float = 0) -> None:
+        """Sleep without blocking other greenlets."""
+        self.backend.sleep(seconds)
+
+    def transport(self, sid: str, namespace: str | None = None) -> str:
+        """'polling' or 'websocket'. Raises BadNamespaceError once the connection is gone."""
+        conn = self._connection(sid, namespace or "/")
+        try:
+            return self.eio.transport(conn.eio_sid)
+        except exceptions.UsageError:  # the disconnect handler of a connection that ended
+            raise exceptions.BadNamespaceError(f"{sid}'s connection has ended") from None
+
+    def get_environ(self, sid: str, namespace: str | None = None) -> dict[str, Any] | None:
+        """The WSGI environ of the request that opened ``sid``'s connection."""
+        eio_sid = self.manager.eio_sid_from_sid(sid, namespace or "/")
+        return self.eio.get_environ(eio_sid) if eio_sid else None
+
+    def shutdown(self) -> None:
+        """Disconnect every client and stop the timers."""
+        self.eio.shutdown()
