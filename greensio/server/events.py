@@ -1,8 +1,8 @@
 """How the Socket.IO server reacts to its Engine.IO layer and to clients' packets.
 
-``Server`` (greensio/server/server.py) holds the API; this mixin holds the event side: a new
-Engine.IO connection gets a ``ClientConnection``; its messages go through the protocol core, and the events
-that come out run in that client's order (connect, events, disconnects), acks straight away.
+``Server`` (greensio/server/server.py) holds the API; this mixin holds the event side: a
+new Engine.IO connection gets a ``ClientConnection``; its messages go through the protocol
+core, and the events that come out run in that client's order (connect, events, disconnects), acks straight away.
 """
 
 from __future__ import annotations
