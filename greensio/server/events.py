@@ -2,7 +2,8 @@
 
 ``Server`` (greensio/server/server.py) holds the API; this mixin holds the event side: a
 new Engine.IO connection gets a ``ClientConnection``; its messages go through the protocol
-core, and the events that come out run in that client's order (connect, events, disconnects), acks straight away.
+core, and the events that come out run in that client's order (connect, events,
+disconnects), acks straight away.
 """
 
 from __future__ import annotations
