@@ -17,6 +17,15 @@ from greensio.backends.relay import ReaderRelay
 from greensio.backends.timers import Timers
 from greensio.engineio.socket import EngineSocket
 from greensio.exceptions import ProtocolError
+from greensio.protocol.engineio.routing import (
+    PAYLOAD_TOO_LARGE,
+    REFUSED_ORIGIN,
+    REJECTED,
+    UNAUTHORIZED,
+    Action,
+    Route,
+    route,
+)
 from greensio.protocol.engineio.session import EngineSession, Event, RequestRejected, Transport
 from greensio.transports import http, keepalive
 from greensio.transports.coalescer import WriteCoalescer
@@ -61,7 +70,7 @@ class EngineIORequests:
         """Serve one Engine.IO HTTP request (polling GET/POST, or a WebSocket upgrade)."""
         if self.http_keepalive_takeover and "gunicorn.socket" in environ:
             q = http.query(environ)
-            if self._kept_alive(q):
+            if self._kept_alive(environ.get("REQUEST_METHOD", "GET"), q):
                 environ["greensio.query"] = q
                 served = keepalive.serve_connection(
                     environ, self.max_http_buffer_size, self._kept_alive, self._handle_request
@@ -70,51 +79,51 @@ class EngineIORequests:
                     return served
         return self._handle_request(environ, start_response)
 
-    def _kept_alive(self, q: dict[str, str]) -> bool:
-        """Whether a request with query ``q`` may be served on a taken-over connection: a polling
-        request of a polling session this server knows."""
-        if (
-            q.get("EIO") != "4"
-            or q.get("transport") != "polling"
-            or "polling" not in self.transports
-        ):
-            return False
-        sock = self.sockets.get(q.get("sid", ""))
-        return sock is not None and sock.session.transport is Transport.POLLING
+    def _kept_alive(self, method: str, q: dict[str, str]) -> bool:
+        """Whether a request may be served on a taken-over connection: a poll or a POST of a
+        polling session this server knows."""
+        return self._route(method, q)[0].action in (Action.POLL, Action.POST)
+
+    def _route(
+        self, method: str, q: dict[str, str], environ: dict[str, Any] | None = None
+    ) -> tuple[Route, EngineSocket[EngineSession] | None]:
+        """The core's route for a request, and the session its sid names (if known)."""
+        sock = self.sockets.get(q["sid"]) if "sid" in q else None
+        where = route(
+            method,
+            q,
+            transports=self.transports,
+            session_transport=None if sock is None else sock.session.transport.value,
+            origin_allowed=environ is None or self.cors.allows(environ),
+            websocket_request=environ is not None and is_websocket_request(environ),
+        )
+        return where, sock
 
     def _handle_request(self, environ: dict[str, Any], start_response: http.StartResponse) -> Any:
-        if not self.cors.allows(environ):
-            self.logger.info("refused origin %r", environ.get("HTTP_ORIGIN"))
-            return http.error(start_response, 400, "Not an accepted origin", 4)
-        cors = self.cors.headers(environ)
         method = environ.get("REQUEST_METHOD", "GET")
-        if method == "OPTIONS":
-            return http.respond(start_response, 200, b"", cors)
         q = environ.get("greensio.query") or http.query(environ)
-        if q.get("EIO") != "4":
-            return http.error(start_response, 400, "Unsupported protocol version", 5, cors)
-        transport = q.get("transport")
-        if transport not in self.transports:
-            return http.error(start_response, 400, "Transport unknown", 0, cors)
-        sid = q.get("sid")
-        if transport == "polling":
+        where, sock = self._route(method, q, environ)
+        if where is REFUSED_ORIGIN:
+            self.logger.info("refused origin %r", environ.get("HTTP_ORIGIN"))
+            return _reject(start_response, where)
+        cors = self.cors.headers(environ)
+        if where.polling:
             http.set_no_delay(environ)
-        if sid is None:
-            if method != "GET":
-                return http.error(start_response, 400, "Bad handshake method", 2, cors)
-            if transport == "websocket":
-                return self._open_websocket(environ, start_response, cors)
+        action = where.action
+        if action is Action.REJECT:
+            return _reject(start_response, where, cors)
+        if action is Action.PREFLIGHT:
+            return http.respond(start_response, 200, b"", cors)
+        if action is Action.OPEN_POLLING:
             return self._open_polling(environ, start_response, cors)
-        sock = self.sockets.get(sid)
-        if sock is None:
-            return http.error(start_response, 400, "Session ID unknown", 1, cors)
-        if transport == "websocket":
+        if action is Action.OPEN_WEBSOCKET:
+            return self._open_websocket(environ, start_response, cors)
+        assert sock is not None  # the other actions are those of a known session
+        if action is Action.UPGRADE:
             return self._upgrade(sock, environ, start_response, cors)
-        if method == "GET":
+        if action is Action.POLL:
             return self._poll(sock, start_response, cors)
-        if method == "POST":
-            return self._post(sock, environ, start_response, cors)
-        return http.error(start_response, 400, "Bad request", 3, cors)
+        return self._post(sock, environ, start_response, cors)
 
     def _new_socket(
         self, environ: dict[str, Any], transport: Transport
@@ -154,23 +163,21 @@ class EngineIORequests:
     def _open_polling(self, environ: dict[str, Any], start_response: Any, cors: list[Any]) -> Any:
         sock = self._new_socket(environ, Transport.POLLING)
         if sock is None:
-            return http.error(start_response, 401, "Unauthorized", 4, cors)
+            return _reject(start_response, UNAUTHORIZED, cors)
         sock.schedule()
         headers = cors + self._cookie_headers(sock.sid)
         return http.respond(start_response, 200, sock.session.open_packet(), headers)
 
     def _open_websocket(self, environ: dict[str, Any], start_response: Any, cors: list[Any]) -> Any:
-        if not is_websocket_request(environ):
-            return http.error(start_response, 400, "Bad request", 3, cors)
         sock = self._new_socket(environ, Transport.WEBSOCKET)
         if sock is None:
-            return http.error(start_response, 401, "Unauthorized", 4, cors)
+            return _reject(start_response, UNAUTHORIZED, cors)
         ws = self._accept_websocket(sock, environ, start_response)
         if ws is None:
             with sock.lock:
                 events = sock.session.transport_closed(error=True)
             self.dispatch(sock, events)
-            return http.error(start_response, 400, "Bad request", 3, cors)
+            return _reject(start_response, REJECTED, cors)
         with sock.lock:
             ws.send(sock.session.open_packet())
             sock.ws = ws
@@ -198,17 +205,15 @@ class EngineIORequests:
         start_response: Any,
         cors: list[Any],
     ) -> Any:
-        if not is_websocket_request(environ):
-            return http.error(start_response, 400, "Bad request", 3, cors)
         with sock.lock:
             attached = sock.session.attach_probe()
         if not attached:
-            return http.error(start_response, 400, "Bad request", 3, cors)
+            return _reject(start_response, REJECTED, cors)
         ws = self._accept_websocket(sock, environ, start_response)
         if ws is None:
             with sock.lock:
                 sock.session.detach_probe()
-            return http.error(start_response, 400, "Bad request", 3, cors)
+            return _reject(start_response, REJECTED, cors)
         self._read_websocket(sock, ws, probing=True)
         return []
 
@@ -290,7 +295,7 @@ class EngineIORequests:
         if rejected is not None:
             events = rejected.events
             self.dispatch(sock, events)
-            return http.error(start_response, 400, "Bad request", 3, cors)
+            return _reject(start_response, REJECTED, cors)
         wait = self.ping_interval + self.ping_timeout + self.ping_grace
         while True:
             with sock.lock:
@@ -311,7 +316,7 @@ class EngineIORequests:
     ) -> Any:
         body = http.read_body(environ, self.max_http_buffer_size)
         if body is None:
-            return http.error(start_response, 413, "Payload too large", 3, cors)
+            return _reject(start_response, PAYLOAD_TOO_LARGE, cors)
         session = sock.session
         with sock.lock:
             try:
@@ -323,5 +328,11 @@ class EngineIORequests:
             sock.schedule()
         self.dispatch(sock, events)
         if status != 200:
-            return http.error(start_response, 400, "Bad request", 3, cors)
+            return _reject(start_response, REJECTED, cors)
         return http.respond(start_response, 200, b"ok", cors)
+
+
+def _reject(
+    start_response: http.StartResponse, where: Route, cors: list[Any] | None = None
+) -> http.Response:
+    return http.error(start_response, where.status, where.message, where.code, cors)

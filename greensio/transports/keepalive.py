@@ -60,11 +60,12 @@ def _date_header() -> bytes:
 def serve_connection(
     environ: dict[str, Any],
     max_body: int,
-    accepts: Callable[[dict[str, str]], bool],
+    accepts: Callable[[str, dict[str, str]], bool],
     handle: Callable[[dict[str, Any], http.StartResponse], Iterable[bytes]],
 ) -> Any:
     """Serve ``environ``'s request and the connection's next ones that ``accepts`` (by their
-    query) with ``handle`` (a WSGI application); then hand the connection back to gunicorn.
+    method and query) with ``handle`` (a WSGI application); then hand the connection back to
+    gunicorn.
 
     Returns what the WSGI application must return to gunicorn, or None (nothing done) when the
     connection cannot be taken over: the caller then serves ``environ`` the usual way.
@@ -185,7 +186,7 @@ class PollingConnection:
             self.sock.sendall(memoryview(data)[sent:])
 
     # --- requests -------------------------------------------------------------------------------
-    def next_request(self, accepts: Callable[[dict[str, str]], bool]) -> dict[str, Any] | None:
+    def next_request(self, accepts: Callable[[str, dict[str, str]], bool]) -> dict[str, Any] | None:
         """The environ of the connection's next request if it is one to serve here (``accepts``
         its query); None when the client closed the connection or went idle, or when the request
         was handed back to gunicorn (then ``self.handed_back`` is True)."""
@@ -237,7 +238,7 @@ class PollingConnection:
         return None
 
     def _parse_head(
-        self, head: bytes, accepts: Callable[[dict[str, str]], bool]
+        self, head: bytes, accepts: Callable[[str, dict[str, str]], bool]
     ) -> dict[str, Any] | None:
         """The environ for a request head this connection serves; None for any other request."""
         try:
@@ -281,7 +282,7 @@ class PollingConnection:
         if method == "POST" and "CONTENT_LENGTH" not in environ:
             return None
         q = http.query(environ)
-        if not accepts(q):
+        if not accepts(method, q):
             return None
         environ["greensio.query"] = q
         return environ
