@@ -16,7 +16,6 @@ from greensio.backends.base import Backend
 from greensio.backends.relay import ReaderRelay
 from greensio.backends.timers import Timers
 from greensio.engineio.socket import EngineSocket
-from greensio.exceptions import ProtocolError
 from greensio.protocol.engineio.routing import (
     PAYLOAD_TOO_LARGE,
     REFUSED_ORIGIN,
@@ -183,7 +182,7 @@ class EngineIORequests:
             sock.ws = ws
             sock.flush()
             sock.schedule()
-        self._read_websocket(sock, ws, probing=False)
+        self._read_websocket(sock, ws, probe=False)
         return []
 
     def _accept_websocket(
@@ -212,26 +211,26 @@ class EngineIORequests:
         ws = self._accept_websocket(sock, environ, start_response)
         if ws is None:
             with sock.lock:
-                sock.session.detach_probe()
+                sock.session.websocket_closed(probe=True)
             return _reject(start_response, REJECTED, cors)
-        self._read_websocket(sock, ws, probing=True)
+        self._read_websocket(sock, ws, probe=True)
         return []
 
     def _read_websocket(
         self,
         sock: EngineSocket[EngineSession],
         ws: WebSocketConnection | ForeignWebSocket,
-        probing: bool,
+        probe: bool,
     ) -> None:
         """Read the WebSocket until it ends. Under a cooperative backend the reader runs the
         handlers itself (``ReaderRelay``), and may hand the reading to another task: this one
         (the WSGI server's) then waits for the connection to end before it returns."""
         if not self.backend.cooperative:
-            self._read_loop(sock, ws, probing, None)
+            self._read_loop(sock, ws, probe, None)
             return
         relay = ReaderRelay(self.backend, self._read_loop, sock, ws, False)
         sock.relay = relay
-        if not self._read_loop(sock, ws, probing, relay):
+        if not self._read_loop(sock, ws, probe, relay):
             assert relay.done is not None  # made by the hand-over
             relay.done.wait()
 
@@ -239,11 +238,12 @@ class EngineIORequests:
         self,
         sock: EngineSocket[EngineSession],
         ws: WebSocketConnection | ForeignWebSocket,
-        probing: bool,
+        probe: bool,
         relay: ReaderRelay | None,
     ) -> bool:
         """Read and dispatch until the WebSocket ends (True: this task ended it) or the reading
-        was handed to another task (False)."""
+        was handed to another task (False). ``probe``: this is an upgrade's probe, until the
+        core says the session adopts it."""
         session = sock.session
         while True:
             message = ws.receive()
@@ -251,32 +251,25 @@ class EngineIORequests:
                 break
             now = self.backend.monotonic()
             with sock.lock:
-                if probing:
-                    try:
-                        events = session.receive_probe_message(message, now)
-                    except ProtocolError as exc:
-                        self.logger.info("%s: upgrade probe failed: %s", sock.sid, exc)
-                        break
-                    ws.send_many(list(session.take_probe_frames()))
-                    if session.transport is Transport.WEBSOCKET:
-                        probing = False
-                        sock.ws = ws
-                else:
-                    events = session.receive_websocket_message(message, now)
+                events, outcome = session.receive_websocket(message, now, probe=probe)
+                if outcome.reply:
+                    ws.send_many(list(outcome.reply))
+                if outcome.adopt:
+                    probe = False
+                    sock.ws = ws
                 sock.flush()
                 sock.schedule()
-            if relay is None or probing:
+            if outcome.end is not None:
+                self.logger.info("%s: upgrade probe failed: %s", sock.sid, outcome.end)
+                break
+            if relay is None or probe:
                 self.dispatch(sock, events)
             elif not relay.dispatch(self.dispatch, sock, events):
                 return False
             if session.closed:
                 break
         with sock.lock:
-            if probing:
-                session.detach_probe()
-                events = []
-            else:
-                events = session.transport_closed()
+            events = session.websocket_closed(probe=probe)
         ws.close()
         if sock.relay is relay:
             sock.relay = None

@@ -15,10 +15,13 @@ Long-polling: at most one GET may be pending (``begin_poll``/``end_poll``). A se
 closes the session: the pending GET is answered with CLOSE and the intruder gets an error.
 
 Upgrade (engine.io-protocol, "Upgrade"): a polling session may attach one probe WebSocket
-(``attach_probe``). The probe sends ``2probe`` and gets ``3probe``; any pending GET is then answered
-with NOOP (so is every GET until the upgrade) so the client's poll cycle ends; the client's
-UPGRADE (``5``) over the probe switches the
-session to WebSocket for good. From then on polling requests on the session are refused.
+(``attach_probe``). The caller passes every WebSocket message to ``receive_websocket`` saying
+which WebSocket it came on (``probe``) and gets back, besides events, a ``WebSocketOutcome``: what
+to write on that WebSocket, whether it now carries the session, whether to close it. The probe
+sends ``2probe`` and gets ``3probe``; any pending GET is then answered with NOOP (so is every GET
+until the upgrade) so the client's poll cycle ends; the client's UPGRADE (``5``) over the probe
+switches the session to WebSocket for good (the outcome says: adopt it). From then on polling
+requests on the session are refused. Anything else on the probe ends the probe, not the session.
 
 Closing: ``close()`` (server), a CLOSE packet (client), a heartbeat timeout, a transport that went
 away (``transport_closed``) or a protocol violation end the session once, reported as one
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import enum
 import json
+from dataclasses import dataclass
 
 from greensio.exceptions import ProtocolError, UsageError
 from greensio.protocol.engineio.packets import (
@@ -69,6 +73,23 @@ class _Probe(enum.Enum):
     PROBED = 2  # 3probe sent, waiting for 5
 
 
+@dataclass(frozen=True, slots=True)
+class WebSocketOutcome:
+    """What the caller does with the WebSocket a message came on, besides dispatching events."""
+
+    #: Messages to write on that WebSocket now (the probe's ``3probe``).
+    reply: tuple[str, ...] = ()
+    #: That WebSocket now carries the session: its frames go out there from now on.
+    adopt: bool = False
+    #: Why that WebSocket must be closed and no longer read (the session may live on), or None.
+    end: str | None = None
+
+
+#: Nothing to do but dispatch the events (and stop reading once the session is closed).
+CONTINUE = WebSocketOutcome()
+_ANSWER_PROBE = WebSocketOutcome(reply=("3probe",))
+_ADOPT = WebSocketOutcome(adopt=True)
+
 _PING = Packet(PacketType.PING)
 _NOOP_PAYLOAD = "6"
 
@@ -104,7 +125,6 @@ class EngineSession:
         self.upgrades = upgrades if transport is Transport.POLLING else ()
         self.close_reason: CloseReason | None = None
         self._outbox: list[Packet] = []
-        self._probe_outbox: list[str] = []
         self._probe = _Probe.NONE
         self._poll_pending = False
         self._answer_poll_with_noop = False
@@ -168,11 +188,6 @@ class EngineSession:
         self._outbox.clear()
         return frames
 
-    def take_probe_frames(self) -> list[str]:
-        """Messages for the probe WebSocket (``3probe``) that the caller must write on it."""
-        frames, self._probe_outbox = self._probe_outbox, []
-        return frames
-
     # --- long-polling ----------------------------------------------------------------------------
     def begin_poll(self) -> None:
         """A GET arrived. Raises RequestRejected when the GET must get a 400.
@@ -231,7 +246,8 @@ class EngineSession:
 
     # --- WebSocket -------------------------------------------------------------------------------
     def receive_websocket_message(self, message: str | bytes, now: float) -> list[Event]:
-        """A message arrived on the session's WebSocket. A bad packet closes the session."""
+        """A message arrived on the session's own WebSocket (``receive_websocket`` with
+        ``probe=False``, events only). A bad packet closes the session."""
         if self.close_reason is not None:
             return []  # a closed session reports nothing after its SessionClosed
         if type(message) is str and message[:1] == "4":
@@ -254,36 +270,50 @@ class EngineSession:
         self._probe = _Probe.ATTACHED
         return True
 
-    def receive_probe_message(self, message: str | bytes, now: float) -> list[Event]:
-        """A message on the probe WebSocket (``2probe``, then ``5``); others close the probe.
+    def receive_websocket(
+        self, message: str | bytes, now: float, *, probe: bool
+    ) -> tuple[list[Event], WebSocketOutcome]:
+        """A message on one of the session's WebSockets: its own (``probe`` False) or the probe
+        of an upgrade (the one ``attach_probe`` accepted). Returns the events to dispatch and
+        what to do with that WebSocket; the caller then flushes the session as usual."""
+        if not probe:
+            return self.receive_websocket_message(message, now), CONTINUE
+        return self._receive_probe(message)
 
-        Raises ProtocolError when the probe WebSocket must be closed (the session survives).
-        """
+    def _receive_probe(self, message: str | bytes) -> tuple[list[Event], WebSocketOutcome]:
+        """``2probe``, then ``5``; anything else ends the probe (the session survives)."""
         if self.close_reason is not None:
             self._probe = _Probe.NONE
-            raise ProtocolError("upgrade probe on a closed session")
-        packet = decode_frame(message)
+            return [], WebSocketOutcome(end="upgrade probe on a closed session")
+        try:
+            packet = decode_frame(message)
+        except ProtocolError as exc:
+            self._probe = _Probe.NONE
+            return [], WebSocketOutcome(end=str(exc))
         if self._probe is _Probe.ATTACHED and packet == Packet(PacketType.PING, "probe"):
             self._probe = _Probe.PROBED
             # From now until UPGRADE every poll is answered at once with NOOP, so the client's
             # poll cycle ends and it can pause polling (spec: "Upgrade"; Node does the same).
-            self._probe_outbox.append("3probe")
-            return []
+            return [], _ANSWER_PROBE
         if self._probe is _Probe.PROBED and packet.type is PacketType.UPGRADE:
             self.transport = Transport.WEBSOCKET
             self._probe = _Probe.NONE
             if self._poll_pending:
                 self._answer_poll_with_noop = True
-            return [TransportUpgraded()]
+            return [TransportUpgraded()], _ADOPT
         if self._probe is _Probe.PROBED and packet.type is PacketType.NOOP:
-            return []
+            return [], CONTINUE
         self._probe = _Probe.NONE
-        raise ProtocolError(f"unexpected packet on upgrade probe: {message!r:.40}")
+        return [], WebSocketOutcome(end=f"unexpected packet on upgrade probe: {message!r:.40}")
 
-    def detach_probe(self) -> None:
-        """The probe WebSocket closed before the upgrade completed."""
+    def websocket_closed(self, *, probe: bool, error: bool = False) -> list[Event]:
+        """One of the session's WebSockets went away: its own (which closes the session) or an
+        upgrade's probe (the session goes on polling and may attach another)."""
+        if not probe:
+            return self.transport_closed(error)
         if self.transport is Transport.POLLING:
             self._probe = _Probe.NONE
+        return []
 
     def transport_closed(self, error: bool = False) -> list[Event]:
         """The current transport's connection went away (not a CLOSE packet)."""

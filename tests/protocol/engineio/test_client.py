@@ -300,13 +300,12 @@ def test_upgrade_handshake_with_the_server() -> None:
     assert not client.can_upgrade()  # one probe at a time
     # the probe WebSocket reaches the server
     assert server.attach_probe()
-    assert server.receive_probe_message(probe[0], 0.0) == []
-    [answer] = server.take_probe_frames()
+    [answer] = server.receive_websocket(probe[0], 0.0, probe=True)[1].reply
     assert client.receive_probe_message(answer) is True
     # the pending poll is answered with NOOP, polling stops, then UPGRADE goes on the WebSocket
     assert pair.get() == []
     [upgrade] = client.complete_upgrade()
-    assert server.receive_probe_message(upgrade, 0.0) == [TransportUpgraded()]
+    assert server.receive_websocket(upgrade, 0.0, probe=True)[0] == [TransportUpgraded()]
     assert client.transport is Transport.WEBSOCKET and server.transport is Transport.WEBSOCKET
     assert not client.can_upgrade()
     # from now on the outbox drains as WebSocket frames

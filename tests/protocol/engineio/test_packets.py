@@ -17,6 +17,7 @@ from greensio.protocol.engineio.packets import (
     decode_payload,
     encode_payload,
     encode_text,
+    message_frames,
 )
 
 pytestmark = pytest.mark.timeout(60)
@@ -191,3 +192,7 @@ def test_decode_payload_fuzz(body: str | bytes, max_packets: int) -> None:
     except ProtocolError:
         return
     assert 1 <= len(packets) <= max_packets
+
+
+def test_message_frames_prefix_text_and_leave_binary_as_is() -> None:
+    assert message_frames(["hi", b"\x01", ""]) == ["4hi", b"\x01", "4"]

@@ -8,10 +8,12 @@ import pytest
 
 from greensio.exceptions import MessageTooLarge, ProtocolError, UsageError
 from greensio.protocol.engineio.session import (
+    CONTINUE,
     CloseReason,
     EngineSession,
     RequestRejected,
     Transport,
+    WebSocketOutcome,
 )
 from greensio.protocol.events import MessageReceived, SessionClosed, TransportUpgraded
 
@@ -423,6 +425,14 @@ def test_close_reasons_are_python_socketio_strings() -> None:
 
 
 # --- upgrade --------------------------------------------------------------------------------------
+def on_probe(session: EngineSession, message: str | bytes, now: float = 0.0):
+    return session.receive_websocket(message, now, probe=True)
+
+
+ANSWER = ([], WebSocketOutcome(reply=("3probe",)))
+ADOPT = ([TransportUpgraded()], WebSocketOutcome(adopt=True))
+
+
 def test_probe_and_upgrade() -> None:
     # engine.io-protocol "Upgrade": 2probe -> 3probe (+ noop to the pending GET) -> 5.
     session = make()
@@ -430,14 +440,13 @@ def test_probe_and_upgrade() -> None:
     session.begin_poll()
     assert session.attach_probe() is True
     assert session.attach_probe() is False  # one probe at a time
-    assert session.receive_probe_message("2probe", 1.0) == []
-    assert session.take_probe_frames() == ["3probe"]
-    assert session.take_probe_frames() == []
+    assert on_probe(session, "2probe", 1.0) == ANSWER  # 3probe goes back on the probe
+    assert session.take_websocket_frames() == []  # and nothing on the (polling) session
     assert session.has_output()
     assert session.end_poll() == "6"  # the pending GET ends so the client can pause polling
     session.send_message("meanwhile")
-    assert session.receive_probe_message("6", 1.0) == []  # a NOOP on the probe is harmless
-    assert session.receive_probe_message("5", 2.0) == [TransportUpgraded()]
+    assert on_probe(session, "6", 1.0) == ([], CONTINUE)  # a NOOP on the probe is harmless
+    assert on_probe(session, "5", 2.0) == ADOPT  # the probe now carries the session
     assert session.transport is Transport.WEBSOCKET
     # what was queued during the upgrade goes out on the WebSocket
     assert session.take_websocket_frames() == ["4meanwhile"]
@@ -449,9 +458,12 @@ def test_probe_and_upgrade() -> None:
     assert not session.closed
     # a second probe is refused
     assert session.attach_probe() is False
-    session.detach_probe()  # a no-op once upgraded
+    assert session.websocket_closed(probe=True) == []  # a no-op once upgraded
     assert session.transport is Transport.WEBSOCKET
-    assert session.receive_websocket_message("4over ws", 3.0) == [MessageReceived("over ws")]
+    assert session.receive_websocket("4over ws", 3.0, probe=False) == (
+        [MessageReceived("over ws")],
+        CONTINUE,
+    )
 
 
 def test_probe_with_queued_messages_answers_poll_with_them() -> None:
@@ -459,27 +471,27 @@ def test_probe_with_queued_messages_answers_poll_with_them() -> None:
     session.attach_probe()
     session.begin_poll()
     session.send_message("a")
-    session.receive_probe_message("2probe", 0.0)
+    on_probe(session, "2probe")
     assert session.end_poll() == "4a"
 
 
 def test_every_poll_between_3probe_and_upgrade_gets_noop_at_once() -> None:
     session = make()
     session.attach_probe()
-    session.receive_probe_message("2probe", 0.0)
+    on_probe(session, "2probe")
     assert session.has_output()
     for _ in range(3):
         session.begin_poll()
         assert session.end_poll() == "6"
-    assert session.receive_probe_message("5", 0.0) == [TransportUpgraded()]
+    assert on_probe(session, "5") == ADOPT
     assert not session.has_output()
 
 
 def test_failed_probe_ends_the_noop_answers() -> None:
     session = make()
     session.attach_probe()
-    session.receive_probe_message("2probe", 0.0)
-    session.detach_probe()
+    on_probe(session, "2probe")
+    assert session.websocket_closed(probe=True) == []
     assert not session.has_output()
     session.begin_poll()
     assert session.end_poll() is None
@@ -488,18 +500,23 @@ def test_failed_probe_ends_the_noop_answers() -> None:
 def test_upgrade_with_a_poll_still_pending_answers_it_with_noop() -> None:
     session = make()
     session.attach_probe()
-    session.receive_probe_message("2probe", 0.0)
+    on_probe(session, "2probe")
     session.begin_poll()  # the client polled again before upgrading
-    assert session.receive_probe_message("5", 0.0) == [TransportUpgraded()]
+    assert on_probe(session, "5") == ADOPT
     assert session.end_poll() == "6"
+
+
+def assert_ended(result: tuple[list[object], WebSocketOutcome], why: str) -> None:
+    events, outcome = result
+    assert events == [] and outcome.reply == () and not outcome.adopt
+    assert outcome.end is not None and why in outcome.end
 
 
 @pytest.mark.parametrize("message", ["5", "4hello", "2", "2probe!", "6", "3probe", b"\x01"])
 def test_unexpected_packet_before_2probe_fails_the_probe(message: str | bytes) -> None:
     session = make()
     session.attach_probe()
-    with pytest.raises(ProtocolError):
-        session.receive_probe_message(message, 0.0)
+    assert_ended(on_probe(session, message), "unexpected packet on upgrade probe")
     assert not session.closed  # the session survives its failed probe
     assert session.transport is Transport.POLLING
     assert session.attach_probe() is True  # and may try again
@@ -509,47 +526,63 @@ def test_unexpected_packet_before_2probe_fails_the_probe(message: str | bytes) -
 def test_unexpected_packet_after_3probe_fails_the_probe(message: str | bytes) -> None:
     session = make()
     session.attach_probe()
-    session.receive_probe_message("2probe", 0.0)
-    with pytest.raises(ProtocolError):
-        session.receive_probe_message(message, 0.0)
+    on_probe(session, "2probe")
+    assert_ended(on_probe(session, message), "unexpected packet on upgrade probe")
     assert session.transport is Transport.POLLING
     assert session.attach_probe() is True
 
 
 @pytest.mark.parametrize("message", ["", "x"])
-def test_undecodable_probe_message_is_a_protocol_error(message: str) -> None:
+def test_undecodable_probe_message_fails_the_probe(message: str) -> None:
     session = make()
     session.attach_probe()
-    with pytest.raises(ProtocolError):
-        session.receive_probe_message(message, 0.0)
-    session.detach_probe()
+    assert_ended(on_probe(session, message), "")
+    assert session.websocket_closed(probe=True) == []
+    assert not session.closed
     assert session.attach_probe() is True
 
 
 def test_detached_probe_allows_another() -> None:
     session = make()
     assert session.attach_probe()
-    session.detach_probe()
+    session.websocket_closed(probe=True)
     assert session.attach_probe()
 
 
 def test_closed_session_refuses_and_fails_probes() -> None:
     session = make()
     session.attach_probe()
-    session.receive_probe_message("2probe", 0.0)
+    on_probe(session, "2probe")
     session.close()
-    with pytest.raises(ProtocolError):
-        session.receive_probe_message("5", 0.0)
+    assert_ended(on_probe(session, "5"), "closed session")
     assert session.transport is Transport.POLLING
     assert session.attach_probe() is False
+
+
+def test_the_sessions_own_websocket_closing_closes_the_session() -> None:
+    session = make(Transport.WEBSOCKET)
+    assert session.websocket_closed(probe=False) == [SessionClosed("transport close")]
+    session = make(Transport.WEBSOCKET)
+    assert session.websocket_closed(probe=False, error=True) == [SessionClosed("transport error")]
 
 
 def test_heartbeat_continues_across_the_upgrade() -> None:
     session = make()
     session.attach_probe()
-    session.receive_probe_message("2probe", 1.0)
+    on_probe(session, "2probe", 1.0)
     session.handle_timer(INTERVAL)  # PING queued while the client pauses polling
-    session.receive_probe_message("5", 26.0)
+    on_probe(session, "5", 26.0)
     assert session.take_websocket_frames() == ["2"]
     session.receive_websocket_message("3", 27.0)
     assert session.next_deadline() == 27.0 + INTERVAL
+
+
+def test_messages_may_skip_the_outbox_only_on_an_open_websocket_with_nothing_queued() -> None:
+    assert not make().can_write_directly()  # polling: a GET fetches them
+    session = make(Transport.WEBSOCKET)
+    assert session.can_write_directly()
+    session.send_message("queued")
+    assert not session.can_write_directly()  # it would overtake what is queued
+    session.take_websocket_frames()
+    session.close()
+    assert not session.can_write_directly()

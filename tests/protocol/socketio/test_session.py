@@ -354,9 +354,8 @@ def test_sample_session() -> None:
     # n°6: WebSocket upgrade
     engine = server.engine
     assert engine.attach_probe()
-    assert engine.receive_probe_message("2probe", 1.0) == []
-    assert engine.take_probe_frames() == ["3probe"]
-    assert engine.receive_probe_message("5", 1.0) == [TransportUpgraded()]
+    assert engine.receive_websocket("2probe", 1.0, probe=True)[1].reply == ("3probe",)
+    assert engine.receive_websocket("5", 1.0, probe=True)[0] == [TransportUpgraded()]
     for frame in ('42["hello"]', '42["world"]', "40/admin,"):
         server.dispatch(engine.receive_websocket_message(frame, 2.0))
     assert server.events.pop() == NamespaceConnectRequested("/admin", None)
