@@ -2,20 +2,21 @@
 connections and the upgrade.
 
 ``EngineIOServer`` (greensio/engineio/server.py) holds the API, the sessions and the dispatch of
-the core's events; this mixin holds the request side. Every protocol decision is the core's
-(``greensio.protocol.engineio.session``); these methods move bytes between the WSGI server, the
-core and the sockets.
+the core's events; the ``RequestHandler`` it owns holds the request side. Every protocol decision
+is the core's (``greensio.protocol.engineio.routing`` routes a request,
+``greensio.protocol.engineio.session`` runs the session); these methods move bytes between the
+WSGI server, the core and the sockets.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-from greensio.backends.base import Backend
 from greensio.backends.relay import ReaderRelay
-from greensio.backends.timers import Timers
-from greensio.engineio.socket import EngineSocket
+from greensio.engineio.socket import EngineSocket, SocketOwner
 from greensio.protocol.engineio.routing import (
     PAYLOAD_TOO_LARGE,
     REFUSED_ORIGIN,
@@ -25,7 +26,7 @@ from greensio.protocol.engineio.routing import (
     Route,
     route,
 )
-from greensio.protocol.engineio.session import EngineSession, Event, RequestRejected, Transport
+from greensio.protocol.engineio.session import EngineSession, RequestRejected, Transport
 from greensio.transports import http, keepalive
 from greensio.transports.coalescer import WriteCoalescer
 from greensio.transports.foreign_websocket import ForeignWebSocket
@@ -35,44 +36,78 @@ from greensio.transports.websocket import (
     is_websocket_request,
 )
 
+Socket = EngineSocket[EngineSession]
 
-class EngineIORequests:
-    """The request side of ``EngineIOServer``; see the module docstring."""
 
-    backend: Backend
-    logger: logging.Logger
-    sockets: dict[str, EngineSocket[EngineSession]]
+@dataclass(frozen=True, slots=True)
+class RequestSettings:
+    """The server's options that the request side reads (``EngineIOServer``'s arguments)."""
+
     transports: tuple[str, ...]
-    cors: http.CorsPolicy
-    cookie: Any
     allow_upgrades: bool
-    http_keepalive_takeover: bool
+    cors: http.CorsPolicy
+    cookie: str | dict[str, Any] | None
     max_http_buffer_size: int
     max_payload_packets: int
     poll_batch_packets: int
     ping_interval: float
     ping_timeout: float
     ping_grace: float
-    coalescer: WriteCoalescer | None
-    timers: Timers
-    atomic_sections: bool
+    #: Serve a gunicorn keep-alive connection's polling requests here (transports/keepalive.py).
+    keepalive_takeover: bool
 
-    if TYPE_CHECKING:  # provided by EngineIOServer
 
-        def dispatch(self, sock: EngineSocket[EngineSession], events: list[Event]) -> None: ...
-        def generate_id(self) -> str: ...
-        def _trigger(self, event: str, *args: Any) -> Any: ...
-        def _forget(self, sock: EngineSocket[EngineSession]) -> None: ...
+class RequestHandler:
+    """The request side of ``EngineIOServer``; see the module docstring.
+
+    Args:
+        owner: what each session's socket is driven by (the server: backend, timers, dispatch).
+        sockets: the server's sessions by sid, which this adds to.
+        settings: the server's options.
+        logger: the server's logger.
+        coalescer: the WebSocket write coalescer, when the backend has one.
+        new_sid: makes the sid of a new session.
+        on_connect: runs the application's connect handler; False refuses the connection.
+        forget: drops a session from ``sockets`` (once its last poll is answered).
+    """
+
+    def __init__(
+        self,
+        owner: SocketOwner,
+        sockets: dict[str, Socket],
+        settings: RequestSettings,
+        logger: logging.Logger,
+        coalescer: WriteCoalescer | None,
+        *,
+        new_sid: Callable[[], str],
+        on_connect: Callable[[str, dict[str, Any]], Any],
+        forget: Callable[[Socket], None],
+    ) -> None:
+        self.owner = owner
+        self.backend = owner.backend
+        self.dispatch = owner.dispatch
+        self.sockets = sockets
+        self.settings = settings
+        self.logger = logger
+        self.coalescer = coalescer
+        self.new_sid = new_sid
+        self.on_connect = on_connect
+        self.forget = forget
+        upgrades = settings.allow_upgrades and "websocket" in settings.transports
+        self.upgrades = ("websocket",) if upgrades else ()
 
     # --- WSGI entry point ------------------------------------------------------------------------
     def handle_request(self, environ: dict[str, Any], start_response: http.StartResponse) -> Any:
         """Serve one Engine.IO HTTP request (polling GET/POST, or a WebSocket upgrade)."""
-        if self.http_keepalive_takeover and "gunicorn.socket" in environ:
+        if self.settings.keepalive_takeover and "gunicorn.socket" in environ:
             q = http.query(environ)
             if self._kept_alive(environ.get("REQUEST_METHOD", "GET"), q):
                 environ["greensio.query"] = q
                 served = keepalive.serve_connection(
-                    environ, self.max_http_buffer_size, self._kept_alive, self._handle_request
+                    environ,
+                    self.settings.max_http_buffer_size,
+                    self._kept_alive,
+                    self._handle_request,
                 )
                 if served is not None:
                     return served
@@ -85,15 +120,15 @@ class EngineIORequests:
 
     def _route(
         self, method: str, q: dict[str, str], environ: dict[str, Any] | None = None
-    ) -> tuple[Route, EngineSocket[EngineSession] | None]:
+    ) -> tuple[Route, Socket | None]:
         """The core's route for a request, and the session its sid names (if known)."""
         sock = self.sockets.get(q["sid"]) if "sid" in q else None
         where = route(
             method,
             q,
-            transports=self.transports,
+            transports=self.settings.transports,
             session_transport=None if sock is None else sock.session.transport.value,
-            origin_allowed=environ is None or self.cors.allows(environ),
+            origin_allowed=environ is None or self.settings.cors.allows(environ),
             websocket_request=environ is not None and is_websocket_request(environ),
         )
         return where, sock
@@ -105,7 +140,7 @@ class EngineIORequests:
         if where is REFUSED_ORIGIN:
             self.logger.info("refused origin %r", environ.get("HTTP_ORIGIN"))
             return _reject(start_response, where)
-        cors = self.cors.headers(environ)
+        cors = self.settings.cors.headers(environ)
         if where.polling:
             http.set_no_delay(environ)
         action = where.action
@@ -124,47 +159,33 @@ class EngineIORequests:
             return self._poll(sock, start_response, cors)
         return self._post(sock, environ, start_response, cors)
 
-    def _new_socket(
-        self, environ: dict[str, Any], transport: Transport
-    ) -> EngineSocket[EngineSession] | None:
-        upgrades = ("websocket",) if self.allow_upgrades and "websocket" in self.transports else ()
+    def _new_socket(self, environ: dict[str, Any], transport: Transport) -> Socket | None:
+        settings = self.settings
         session = EngineSession(
-            self.generate_id(),
+            self.new_sid(),
             transport=transport,
             now=self.backend.monotonic(),
-            ping_interval=self.ping_interval,
-            ping_timeout=self.ping_timeout,
-            ping_grace=self.ping_grace,
-            max_payload=self.max_http_buffer_size,
-            upgrades=upgrades,
-            max_payload_packets=self.max_payload_packets,
-            poll_batch_packets=self.poll_batch_packets,
+            ping_interval=settings.ping_interval,
+            ping_timeout=settings.ping_timeout,
+            ping_grace=settings.ping_grace,
+            max_payload=settings.max_http_buffer_size,
+            upgrades=self.upgrades,
+            max_payload_packets=settings.max_payload_packets,
+            poll_batch_packets=settings.poll_batch_packets,
         )
-        sock: EngineSocket[EngineSession] = EngineSocket(self, session, session.sid, environ)
+        sock: Socket = EngineSocket(self.owner, session, session.sid, environ)
         self.sockets[sock.sid] = sock
-        if self._trigger("connect", sock.sid, environ) is False:
+        if self.on_connect(sock.sid, environ) is False:
             del self.sockets[sock.sid]
             return None
         return sock
-
-    def _cookie_headers(self, sid: str) -> list[tuple[str, str]]:
-        if not self.cookie:
-            return []
-        attrs = {"name": self.cookie} if isinstance(self.cookie, str) else dict(self.cookie)
-        name = attrs.pop("name", "io")
-        attrs.setdefault("path", "/")
-        attrs.setdefault("SameSite", "Lax")
-        parts = [f"{name}={sid}"] + [
-            k if v is True else f"{k}={v}" for k, v in attrs.items() if v not in (None, False)
-        ]
-        return [("Set-Cookie", "; ".join(parts))]
 
     def _open_polling(self, environ: dict[str, Any], start_response: Any, cors: list[Any]) -> Any:
         sock = self._new_socket(environ, Transport.POLLING)
         if sock is None:
             return _reject(start_response, UNAUTHORIZED, cors)
         sock.schedule()
-        headers = cors + self._cookie_headers(sock.sid)
+        headers = cors + http.cookie_headers(self.settings.cookie, sock.sid)
         return http.respond(start_response, 200, sock.session.open_packet(), headers)
 
     def _open_websocket(self, environ: dict[str, Any], start_response: Any, cors: list[Any]) -> Any:
@@ -186,12 +207,12 @@ class EngineIORequests:
         return []
 
     def _accept_websocket(
-        self, sock: EngineSocket[EngineSession], environ: dict[str, Any], start_response: Any
+        self, sock: Socket, environ: dict[str, Any], start_response: Any
     ) -> WebSocketConnection | ForeignWebSocket | None:
         return accept_websocket(
             environ,
             start_response,
-            max_size=self.max_http_buffer_size,
+            max_size=self.settings.max_http_buffer_size,
             lock=sock.lock,
             coalescer=self.coalescer,
             blocking_lock=self.backend.lock,
@@ -199,7 +220,7 @@ class EngineIORequests:
 
     def _upgrade(
         self,
-        sock: EngineSocket[EngineSession],
+        sock: Socket,
         environ: dict[str, Any],
         start_response: Any,
         cors: list[Any],
@@ -218,7 +239,7 @@ class EngineIORequests:
 
     def _read_websocket(
         self,
-        sock: EngineSocket[EngineSession],
+        sock: Socket,
         ws: WebSocketConnection | ForeignWebSocket,
         probe: bool,
     ) -> None:
@@ -236,7 +257,7 @@ class EngineIORequests:
 
     def _read_loop(
         self,
-        sock: EngineSocket[EngineSession],
+        sock: Socket,
         ws: WebSocketConnection | ForeignWebSocket,
         probe: bool,
         relay: ReaderRelay | None,
@@ -276,7 +297,7 @@ class EngineIORequests:
         self.dispatch(sock, events)
         return True
 
-    def _poll(self, sock: EngineSocket[EngineSession], start_response: Any, cors: list[Any]) -> Any:
+    def _poll(self, sock: Socket, start_response: Any, cors: list[Any]) -> Any:
         session = sock.session
         with sock.lock:
             try:
@@ -289,25 +310,26 @@ class EngineIORequests:
             events = rejected.events
             self.dispatch(sock, events)
             return _reject(start_response, REJECTED, cors)
-        wait = self.ping_interval + self.ping_timeout + self.ping_grace
+        settings = self.settings
+        wait = settings.ping_interval + settings.ping_timeout + settings.ping_grace
         while True:
             with sock.lock:
                 sock.wake.clear()
                 payload = session.end_poll()
             if payload is not None:
                 if session.closed and not session.has_output():
-                    self._forget(sock)
+                    self.forget(sock)
                 return http.respond(start_response, 200, payload, cors)
             sock.wake.wait(wait)
 
     def _post(
         self,
-        sock: EngineSocket[EngineSession],
+        sock: Socket,
         environ: dict[str, Any],
         start_response: Any,
         cors: list[Any],
     ) -> Any:
-        body = http.read_body(environ, self.max_http_buffer_size)
+        body = http.read_body(environ, self.settings.max_http_buffer_size)
         if body is None:
             return _reject(start_response, PAYLOAD_TOO_LARGE, cors)
         session = sock.session

@@ -16,7 +16,7 @@ from typing import Any
 from greensio._logging import make_logger
 from greensio.backends import get_backend
 from greensio.backends.timers import Timers
-from greensio.engineio.requests import EngineIORequests
+from greensio.engineio.requests import RequestHandler, RequestSettings
 from greensio.engineio.socket import EngineSocket, PreparedMessages
 from greensio.exceptions import UsageError
 from greensio.handlers import call_flexibly
@@ -41,7 +41,7 @@ def _check_options(options: dict[str, Any]) -> None:
         warnings.warn(f"greensio ignores unknown option(s) {unknown}", UserWarning, stacklevel=3)
 
 
-class EngineIOServer(EngineIORequests):
+class EngineIOServer:
     """Engine.IO server. Args follow python-engineio's ``Server`` (times in seconds)."""
 
     def __init__(
@@ -96,8 +96,34 @@ class EngineIOServer(EngineIORequests):
         #: With the coalescer no write blocks: nothing yields inside a socket's locked sections.
         #: (gevent-websocket's sockets, whose writes do block, get a real lock of their own.)
         self.atomic_sections = self.coalescer is not None
+        self.requests = RequestHandler(
+            self,
+            self.sockets,
+            RequestSettings(
+                transports=self.transports,
+                allow_upgrades=allow_upgrades,
+                cors=self.cors,
+                cookie=cookie,
+                max_http_buffer_size=max_http_buffer_size,
+                max_payload_packets=max_payload_packets,
+                poll_batch_packets=poll_batch_packets,
+                ping_interval=self.ping_interval,
+                ping_timeout=self.ping_timeout,
+                ping_grace=self.ping_grace,
+                keepalive_takeover=self.http_keepalive_takeover,
+            ),
+            self.logger,
+            self.coalescer,
+            new_sid=self.generate_id,
+            on_connect=lambda sid, environ: self._trigger("connect", sid, environ),
+            forget=self._forget,
+        )
 
     # --- application API -------------------------------------------------------------------------
+    def handle_request(self, environ: dict[str, Any], start_response: http.StartResponse) -> Any:
+        """Serve one Engine.IO HTTP request (polling GET/POST, or a WebSocket upgrade)."""
+        return self.requests.handle_request(environ, start_response)
+
     def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
         """Register a handler for 'connect', 'message' or 'disconnect' (usable as a decorator)."""
         if event not in _HANDLER_NAMES:

@@ -147,6 +147,21 @@ def error(
     return respond(start_response, status, body, headers, "application/json")
 
 
+def cookie_headers(cookie: str | dict[str, Any] | None, sid: str) -> list[tuple[str, str]]:
+    """The Set-Cookie header carrying a new session's sid, for python-engineio's ``cookie``
+    option: a cookie name, or a dict of attributes with the name under ``"name"``."""
+    if not cookie:
+        return []
+    attrs = {"name": cookie} if isinstance(cookie, str) else dict(cookie)
+    name = attrs.pop("name", "io")
+    attrs.setdefault("path", "/")
+    attrs.setdefault("SameSite", "Lax")
+    parts = [f"{name}={sid}"] + [
+        k if v is True else f"{k}={v}" for k, v in attrs.items() if v not in (None, False)
+    ]
+    return [("Set-Cookie", "; ".join(parts))]
+
+
 def read_body(environ: dict[str, Any], limit: int) -> bytes | None:
     """The request body, or None when it is (or turns out to be) longer than ``limit``.
 

@@ -11,7 +11,14 @@ import json
 
 import pytest
 
-from greensio.transports.http import CorsPolicy, error, query, read_body, respond
+from greensio.transports.http import (
+    CorsPolicy,
+    cookie_headers,
+    error,
+    query,
+    read_body,
+    respond,
+)
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -281,3 +288,20 @@ def test_query():
         "sid": "a/b",
     }
     assert query({}) == {}
+
+
+@pytest.mark.parametrize(
+    ("cookie", "header"),
+    [
+        (None, None),
+        ("io", "io=s1; path=/; SameSite=Lax"),
+        (
+            {"name": "x", "path": "/a", "httpOnly": True, "Secure": False},
+            "x=s1; path=/a; httpOnly; SameSite=Lax",
+        ),
+        ({"SameSite": "Strict", "Max-Age": 5}, "io=s1; SameSite=Strict; Max-Age=5; path=/"),
+    ],
+)
+def test_cookie_headers(cookie, header) -> None:
+    expected = [] if header is None else [("Set-Cookie", header)]
+    assert cookie_headers(cookie, "s1") == expected
