@@ -34,6 +34,14 @@ class Backend(Protocol):
     #: True when a task runs until it blocks (greenlets): nothing interleaves between two
     #: points of a task where it does not block or yield.
     cooperative: bool
+    #: True when WebSocket writes made during one pass of the event loop may wait for its end
+    #: and leave in one send per connection (greensio/transports/coalescer.py): ``run_soon``
+    #: runs after the current pass, and the server's sockets can send without blocking.
+    coalesces_writes: bool
+    #: True when the WSGI server's client sockets are this backend's own cooperative ones
+    #: (gevent's, under gunicorn's gevent worker): a task may take a keep-alive connection over
+    #: and wait on it for the client's next request (greensio/transports/keepalive.py).
+    cooperative_sockets: bool
 
     def spawn(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> TaskLike:
         """Run ``fn`` concurrently (a greenlet, or a daemon thread)."""

@@ -137,6 +137,8 @@ class FakeBackend:
 
     name = "fake"
     cooperative = True
+    coalesces_writes = False
+    cooperative_sockets = False
 
     def __init__(self, start: float = 1000.0) -> None:
         self.now = start

@@ -86,6 +86,8 @@ class _TaskPool:
 class GeventBackend:
     name = "gevent"
     cooperative = True
+    coalesces_writes = True
+    cooperative_sockets = True
 
     def spawn(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> gevent.Greenlet:
         return gevent.spawn(fn, *args, **kwargs)

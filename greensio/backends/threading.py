@@ -13,6 +13,8 @@ from greensio.backends.base import LockLike
 class ThreadingBackend:
     name = "threading"
     cooperative = False
+    coalesces_writes = False
+    cooperative_sockets = False
 
     def spawn(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> threading.Thread:
         thread = threading.Thread(target=fn, args=args, kwargs=kwargs, daemon=True)

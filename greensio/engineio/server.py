@@ -86,13 +86,13 @@ class EngineIOServer:
         self.poll_batch_packets = poll_batch_packets
         #: Serve the polling requests of a keep-alive connection from gunicorn's gevent worker
         #: here (greensio/transports/keepalive.py) rather than through gunicorn's per-request path.
-        self.http_keepalive_takeover = http_keepalive_takeover and self.backend.name == "gevent"
+        self.http_keepalive_takeover = http_keepalive_takeover and self.backend.cooperative_sockets
         self.handlers: dict[str, Callable[..., Any]] = {}
         self._on_message: Callable[[str, Any], Any] = lambda sid, data: None
         self.sockets: dict[str, EngineSocket[EngineSession]] = {}
         self.timers = Timers(self.backend)
         #: Under gevent, WebSocket writes made in one loop pass leave in one send per connection.
-        self.coalescer = WriteCoalescer(self.backend) if self.backend.name == "gevent" else None
+        self.coalescer = WriteCoalescer(self.backend) if self.backend.coalesces_writes else None
         #: With the coalescer no write blocks: nothing yields inside a socket's locked sections.
         #: (gevent-websocket's sockets, whose writes do block, get a real lock of their own.)
         self.atomic_sections = self.coalescer is not None

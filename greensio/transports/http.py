@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
+from greensio.backends.sockets import input_socket
+
 Response = list[bytes]
 StartResponse = Callable[..., Any]
 
@@ -28,10 +30,7 @@ def raw_socket(environ: dict[str, Any]) -> socket.socket | None:
     for key in ("gunicorn.socket", "gunicorn.sock", "werkzeug.socket"):
         if key in environ:
             return environ[key]
-    stream = environ.get("wsgi.input")
-    stream = getattr(stream, "rfile", stream)  # gevent pywsgi's Input wraps the rfile
-    raw = getattr(stream, "raw", None)
-    return getattr(raw, "_sock", None)
+    return input_socket(environ)
 
 
 def set_no_delay(environ: dict[str, Any]) -> None:

@@ -23,6 +23,7 @@ from websockets.http11 import Request
 from websockets.protocol import SEND_EOF, Protocol, Side, State
 from websockets.server import ServerProtocol
 
+from greensio.backends.sockets import direct_io
 from greensio.transports.coalescer import WriteCoalescer
 from greensio.transports.foreign_websocket import ForeignWebSocket
 from greensio.transports.frames import parse_plain_frames
@@ -83,15 +84,10 @@ class WebSocketConnection:
         self._close_when_sent = False
         self._fragment_size = 0
         self._fragment_opcode = Opcode.CONT
-        #: gevent's socket, read without its try-then-wait: a client that waits for our answer
-        #: has sent nothing more yet, so after a short read the next ``recv`` would only fail
-        #: with EAGAIN (a wasted system call and exception per message). Wait first instead.
-        self._read_event = getattr(sock, "_read_event", None)
-        raw: Any = getattr(sock, "_sock", None)
-        if raw is None or not hasattr(sock, "_wait"):
-            self._read_event = None
-        self._raw_recv = raw.recv if self._read_event is not None else sock.recv
-        self._raw_send = raw.send if raw is not None else sock.send  # never blocks on gevent
+        #: A gevent socket's direct calls (greensio/backends/sockets.py): read with a wait
+        #: first after a short read, and send without ever blocking.
+        self._direct = direct_io(sock)
+        self._raw_send = self._direct.send if self._direct is not None else sock.send
         self._drained = False
         #: Complete messages read by the fast path (``parse_plain_frames``), ahead of ``_events``;
         #: taken from ``_ready_pos`` on. (A list and an index: a deque costs 600 bytes per idle
@@ -243,14 +239,14 @@ class WebSocketConnection:
         return message
 
     def _recv(self) -> bytes:
-        read_event = self._read_event
-        if read_event is None:
+        direct = self._direct
+        if direct is None:
             return self.sock.recv(_READ_SIZE)
         while True:
             if self._drained:
-                self.sock._wait(read_event)  # type: ignore[attr-defined]
+                direct.wait_readable()
             try:
-                data: bytes = self._raw_recv(_READ_SIZE)
+                data: bytes = direct.recv(_READ_SIZE)
             except BlockingIOError:
                 self._drained = True
                 continue

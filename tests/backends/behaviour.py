@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import contextvars
 import json
+import socket
 import sys
 import traceback
 from collections.abc import Callable
 
 from greensio.backends import get_backend
 from greensio.backends.base import Backend, EventLike
+from greensio.backends.sockets import direct_io
 from tests.support.servers import UNIT
 
 WAIT = 2 * UNIT
@@ -177,6 +179,43 @@ def check_run_soon(backend: Backend, mode: str) -> None:
         backend.run_soon(read_var, later, finished)
         assert finished.wait(WAIT)
         assert later == ["unset"], round_
+
+
+def check_capabilities(backend: Backend, mode: str) -> None:
+    green = mode == "gevent"
+    assert backend.coalesces_writes is green
+    assert backend.cooperative_sockets is green
+
+
+def check_direct_io_of_the_backends_sockets(backend: Backend, mode: str) -> None:
+    """A gevent socket's direct calls are the OS socket's non-blocking ones; a standard socket
+    (the threading backend's) and a TLS one have none."""
+    if mode != "gevent":
+        left, right = socket.socketpair()
+        with left, right:
+            assert direct_io(left) is None
+        return
+    import gevent.socket
+    import gevent.ssl
+
+    left, right = gevent.socket.socketpair()
+    with left, right:
+        direct = direct_io(left)
+        assert direct is not None
+        try:
+            direct.recv(10)
+            raise AssertionError("an empty socket read without blocking")
+        except BlockingIOError:
+            pass
+        assert direct.send(b"hi") == 2
+        direct_right = direct_io(right)
+        assert direct_right is not None
+        direct_right.wait_readable()
+        assert direct_right.recv(10) == b"hi"
+        context = gevent.ssl.create_default_context()
+        tls = context.wrap_socket(left, do_handshake_on_connect=False, server_hostname="x")
+        with tls:
+            assert direct_io(tls) is None
 
 
 CHECKS: dict[str, Callable[[Backend, str], None]] = {

@@ -159,3 +159,9 @@ def test_other_threads_are_refused(backend):
     thread.start()
     thread.join(5)
     assert len(errors) == 1
+
+
+def test_the_fake_backend_claims_no_socket_capabilities() -> None:
+    backend = FakeBackend()
+    assert backend.cooperative and not backend.coalesces_writes
+    assert not backend.cooperative_sockets
