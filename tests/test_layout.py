@@ -83,7 +83,7 @@ def _internal_graph() -> dict[str, set[str]]:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 9 in progress: managers/server and coalescer/websocket still import each other",
+    reason="issue 9 in progress: managers/server still import each other",
 )
 def test_no_import_cycles() -> None:
     graph = _internal_graph()
@@ -159,7 +159,7 @@ def test_managers_do_not_import_the_server() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 9 in progress: client/client.py and transports/websocket.py are over 400 lines",
+    reason="issue 9 in progress: client/client.py is over 400 lines",
 )
 def test_modules_stay_small() -> None:
     sizes = {name: len(path.read_text().splitlines()) for name, path in MODULES.items()}

@@ -30,11 +30,8 @@ from greensio.protocol.engineio.session import EngineSession, RequestRejected, T
 from greensio.transports import http, keepalive
 from greensio.transports.coalescer import WriteCoalescer
 from greensio.transports.foreign_websocket import ForeignWebSocket
-from greensio.transports.websocket import (
-    WebSocketConnection,
-    accept_websocket,
-    is_websocket_request,
-)
+from greensio.transports.websocket import WebSocketConnection
+from greensio.transports.websocket_server import accept_websocket, is_websocket_request
 
 Socket = EngineSocket[EngineSession]
 

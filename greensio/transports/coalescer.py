@@ -4,12 +4,17 @@ connection per pass (what Node does by writing on the next tick)."""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from greensio.transports.websocket import WebSocketConnection
+from typing import Any, Protocol
 
 logger = logging.getLogger("greensio.websocket")
+
+
+class Coalesced(Protocol):
+    """A connection whose writes wait for the end of the loop pass (``WebSocketConnection``)."""
+
+    def flush_coalesced(self) -> None:
+        """Send what waited, without blocking the caller."""
+        ...
 
 
 class WriteCoalescer:
@@ -20,10 +25,10 @@ class WriteCoalescer:
 
     def __init__(self, backend: Any) -> None:
         self.backend = backend
-        self._dirty: list[WebSocketConnection] = []
+        self._dirty: list[Coalesced] = []
         self._scheduled = False
 
-    def add(self, connection: WebSocketConnection) -> None:
+    def add(self, connection: Coalesced) -> None:
         self._dirty.append(connection)
         if not self._scheduled:
             self._scheduled = True

@@ -1,7 +1,7 @@
 """WebSocket over a socket taken from the WSGI server, framed by ``websockets``' sans-I/O layer.
 
-The upgrade response goes out through the WSGI server's own ``start_response`` (both gevent's
-pywsgi and gunicorn's workers understand a 101), then this module reads and writes the raw socket.
+Once the opening handshake is done (greensio/transports/websocket_server.py on the server,
+websocket_client.py on the client), this module reads and writes the raw socket.
 ``websockets`` was chosen over ``wsproto`` on the figures in ``bench/README.md``: C-accelerated
 unmasking and UTF-8 checks, and a frame-level ``max_size`` that refuses an oversized message from
 its header, before its payload is buffered.
@@ -13,21 +13,14 @@ import collections
 import errno
 import logging
 import socket
-from collections.abc import Callable
 from typing import Any
 
-from websockets.datastructures import Headers
-from websockets.exceptions import InvalidHandshake
 from websockets.frames import Frame, Opcode
-from websockets.http11 import Request
 from websockets.protocol import SEND_EOF, Protocol, Side, State
-from websockets.server import ServerProtocol
 
 from greensio.backends.sockets import direct_io
 from greensio.transports.coalescer import WriteCoalescer
-from greensio.transports.foreign_websocket import ForeignWebSocket
 from greensio.transports.frames import parse_plain_frames
-from greensio.transports.http import raw_socket
 
 logger = logging.getLogger("greensio.websocket")
 
@@ -36,21 +29,6 @@ HANGUP_ERRNOS = frozenset(
     {errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN, errno.ESHUTDOWN, errno.EBADF}
 )
 _READ_SIZE = 65536
-
-
-def is_websocket_request(environ: dict[str, Any]) -> bool:
-    return environ.get("HTTP_UPGRADE", "").lower() == "websocket"
-
-
-def _request_from_environ(environ: dict[str, Any]) -> Request:
-    headers = Headers()
-    for key, value in environ.items():
-        if key.startswith("HTTP_"):
-            headers[key[5:].replace("_", "-").title()] = value
-    path = environ.get("PATH_INFO", "/")
-    if environ.get("QUERY_STRING"):
-        path += "?" + environ["QUERY_STRING"]
-    return Request(path, headers)
 
 
 class WebSocketConnection:
@@ -104,37 +82,6 @@ class WebSocketConnection:
             and self._size_attr is not None
             and isinstance(getattr(reader, "buffer", None), bytearray)
         )
-
-    @classmethod
-    def accept(
-        cls,
-        environ: dict[str, Any],
-        start_response: Callable[..., Any],
-        *,
-        max_size: int,
-        lock: Any,
-    ) -> WebSocketConnection | None:
-        """Complete the opening handshake; None (nothing sent) when it is not a valid upgrade."""
-        sock = raw_socket(environ)
-        if sock is None:
-            return None
-        try:
-            # A throw-away protocol validates the request and builds the 101; it would still
-            # expect to parse an HTTP request, so framing starts on a fresh one in OPEN state.
-            response = ServerProtocol().accept(_request_from_environ(environ))
-        except InvalidHandshake:
-            return None
-        if response.status_code != 101:
-            return None
-        protocol = ServerProtocol(state=State.OPEN, max_size=max_size)
-        headers = [(k, v) for k, v in response.headers.raw_items() if k.lower() != "date"]
-        write = start_response("101 Switching Protocols", headers)
-        write(b"")
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass
-        return cls(sock, protocol, lock, environ)
 
     def queue_events(self, events: list[Any]) -> None:
         """Frames that were read before this object existed (right behind a handshake)."""
@@ -425,26 +372,3 @@ class WebSocketConnection:
 
 
 _READY = Frame(Opcode.TEXT, b"")  # sentinel: ``_next_frame`` filled ``_ready``, not ``_events``
-
-
-def accept_websocket(
-    environ: dict[str, Any],
-    start_response: Callable[..., Any],
-    *,
-    max_size: int,
-    lock: Any,
-    coalescer: WriteCoalescer | None = None,
-    blocking_lock: Callable[[], Any] | None = None,
-) -> WebSocketConnection | ForeignWebSocket | None:
-    """The request's WebSocket: gevent-websocket's if its handler is in front, else our own.
-
-    gevent-websocket's writes block while holding the writer's lock: it gets a lock of its own
-    from ``blocking_lock()`` when given (``lock`` may be one for sections that never yield).
-    """
-    foreign = environ.get("wsgi.websocket")
-    if foreign is not None:
-        return ForeignWebSocket(foreign, blocking_lock() if blocking_lock else lock, max_size)
-    connection = WebSocketConnection.accept(environ, start_response, max_size=max_size, lock=lock)
-    if connection is not None:
-        connection.coalescer = coalescer
-    return connection

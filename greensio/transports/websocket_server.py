@@ -1,0 +1,89 @@
+"""The server side of a WebSocket's opening handshake, on a request from the WSGI server.
+
+The upgrade response goes out through the WSGI server's own ``start_response`` (both gevent's
+pywsgi and gunicorn's workers understand a 101); then ``WebSocketConnection``
+(greensio/transports/websocket.py) reads and writes the socket taken from it. Where
+gevent-websocket's handler is in front, its already accepted WebSocket is used instead.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from typing import Any
+
+from websockets.datastructures import Headers
+from websockets.exceptions import InvalidHandshake
+from websockets.http11 import Request
+from websockets.protocol import State
+from websockets.server import ServerProtocol
+
+from greensio.transports.coalescer import WriteCoalescer
+from greensio.transports.foreign_websocket import ForeignWebSocket
+from greensio.transports.http import raw_socket
+from greensio.transports.websocket import WebSocketConnection
+
+
+def is_websocket_request(environ: dict[str, Any]) -> bool:
+    return environ.get("HTTP_UPGRADE", "").lower() == "websocket"
+
+
+def accept_websocket(
+    environ: dict[str, Any],
+    start_response: Callable[..., Any],
+    *,
+    max_size: int,
+    lock: Any,
+    coalescer: WriteCoalescer | None = None,
+    blocking_lock: Callable[[], Any] | None = None,
+) -> WebSocketConnection | ForeignWebSocket | None:
+    """The request's WebSocket: gevent-websocket's if its handler is in front, else our own;
+    None (nothing sent) when the request is not a valid upgrade.
+
+    gevent-websocket's writes block while holding the writer's lock: it gets a lock of its own
+    from ``blocking_lock()`` when given (``lock`` may be one for sections that never yield).
+    """
+    foreign = environ.get("wsgi.websocket")
+    if foreign is not None:
+        return ForeignWebSocket(foreign, blocking_lock() if blocking_lock else lock, max_size)
+    connection = _accept(environ, start_response, max_size, lock)
+    if connection is not None:
+        connection.coalescer = coalescer
+    return connection
+
+
+def _accept(
+    environ: dict[str, Any], start_response: Callable[..., Any], max_size: int, lock: Any
+) -> WebSocketConnection | None:
+    """Complete the opening handshake on the request's own socket."""
+    sock = raw_socket(environ)
+    if sock is None:
+        return None
+    try:
+        # A throw-away protocol validates the request and builds the 101; it would still
+        # expect to parse an HTTP request, so framing starts on a fresh one in OPEN state.
+        response = ServerProtocol().accept(_request_from_environ(environ))
+    except InvalidHandshake:
+        return None
+    if response.status_code != 101:
+        return None
+    protocol = ServerProtocol(state=State.OPEN, max_size=max_size)
+    headers = [(k, v) for k, v in response.headers.raw_items() if k.lower() != "date"]
+    write = start_response("101 Switching Protocols", headers)
+    write(b"")
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except OSError:
+        pass
+    return WebSocketConnection(sock, protocol, lock, environ)
+
+
+def _request_from_environ(environ: dict[str, Any]) -> Request:
+    headers = Headers()
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            headers[key[5:].replace("_", "-").title()] = value
+    path = environ.get("PATH_INFO", "/")
+    if environ.get("QUERY_STRING"):
+        path += "?" + environ["QUERY_STRING"]
+    return Request(path, headers)
