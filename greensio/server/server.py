@@ -1,7 +1,10 @@
 """``greensio.Server``: the Socket.IO server, python-socketio's ``Server`` in shape.
 
-It sits on an Engine.IO server (``self.eio``), turns Engine.IO messages into Socket.IO events
-through the protocol core, and calls the application's handlers, one client's events in order.
+It sits on an Engine.IO server (``self.eio``) and is composed of: ``events`` (a
+``ServerEvents``: Engine.IO events through the protocol core to the application's handlers, one
+client's events in order), ``delivery`` (a ``LocalDelivery``: packets to this process's clients,
+the interface the manager is handed) and ``manager`` (membership and fan-out). ``clients`` maps
+each Engine.IO sid to its ``RemoteClient``.
 """
 
 from __future__ import annotations

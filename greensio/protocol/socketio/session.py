@@ -32,7 +32,7 @@ from greensio.protocol.events import (
     NamespaceConnectRequested,
     NamespaceDisconnected,
 )
-from greensio.protocol.socketio.packets import Packet, PacketCodec, PacketType, encode_event
+from greensio.protocol.socketio.packets import Packet, PacketCodec, PacketType
 
 Event = NamespaceConnectRequested | EventReceived | AckReceived | NamespaceDisconnected
 Messages = list[str | bytes]
@@ -128,7 +128,11 @@ class ServerSession:
     ) -> Messages:
         """The EVENT for ``namespace`` (asking for ``ack_id`` if given), routed like any
         packet: held while the namespace is pending, nothing if it is not connected."""
-        return self.send(namespace, encode_event(self.codec, namespace, event, args, ack_id))
+        # (``packets.encode_event`` inlined: this runs for every emit that asks for an ack)
+        return self.send(
+            namespace,
+            self.codec.encode(Packet(PacketType.EVENT, namespace, [event, *args], ack_id)),
+        )
 
     def encode_ack(self, namespace: str, ack_id: int, args: list[Any]) -> Messages:
         """The ACK answering the peer's ``ack_id`` (routed like any packet)."""
