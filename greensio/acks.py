@@ -1,4 +1,8 @@
-"""Acks this side is owed by one peer: callbacks and blocked ``call()``s, keyed by ack id.
+"""Waiting for acks: blocked ``call()``s and callbacks, over the core's ack table.
+
+The table (ids, the limit, the index by namespace) is the pure
+``greensio.protocol.socketio.acks.AckTable``; this module adds what needs the backend: an Event a
+``call()`` blocks on, and running callbacks as tasks.
 
 Bounded: past ``limit`` pending acks the oldest is failed with ``TimeoutError``. When the peer goes
 away every pending ack fails at once with ``DisconnectedError`` (a ``call()`` does not wait out its
@@ -8,7 +12,6 @@ simply dropped on failure; one with a timeout is called with the exception as it
 
 from __future__ import annotations
 
-import collections
 from collections.abc import Callable
 from typing import Any
 
@@ -17,10 +20,13 @@ from greensio.backends.base import Backend, EventLike
 from greensio.backends.tasks import run_guarded
 from greensio.exceptions import DisconnectedError, GreensioError
 from greensio.handlers import ack_value
+from greensio.protocol.socketio.acks import AckTable
 
 
 class Waiter:
     """What a blocked ``call()`` waits on."""
+
+    __slots__ = ("ack_id", "event", "args", "error")
 
     def __init__(self, backend: Backend, ack_id: int) -> None:
         self.ack_id = ack_id
@@ -38,6 +44,8 @@ class Waiter:
 
 
 class _Callback:
+    __slots__ = ("fn", "reports_errors", "backend")
+
     def __init__(self, fn: Callable[..., Any], reports_errors: bool, backend: Backend) -> None:
         self.fn = fn
         self.reports_errors = reports_errors
@@ -51,15 +59,22 @@ class _Callback:
             self.backend.run_soon(run_guarded, self.fn, (error,))
 
 
+_Entry = Waiter | _Callback
+
+
 class PendingAcks:
+    """The acks one peer owes this side; see the module docstring."""
+
     def __init__(self, backend: Backend, limit: int = 1000) -> None:
         self.backend = backend
-        self.limit = limit
-        self._pending: collections.OrderedDict[int, Waiter | _Callback] = collections.OrderedDict()
-        self._namespace_of: dict[int, str] = {}
+        self._table: AckTable[_Entry] = AckTable(limit)
+
+    @property
+    def limit(self) -> int:
+        return self._table.limit
 
     def __len__(self) -> int:
-        return len(self._pending)
+        return len(self._table)
 
     def add_callback(
         self, namespace: str, ack_id: int, fn: Callable[..., Any], reports_errors: bool
@@ -74,35 +89,25 @@ class PendingAcks:
         self._add(namespace, ack_id, waiter)
         return waiter
 
-    def _add(self, namespace: str, ack_id: int, entry: Waiter | _Callback) -> None:
-        while len(self._pending) >= self.limit:
-            oldest_id, oldest = self._pending.popitem(last=False)
-            self._namespace_of.pop(oldest_id, None)
+    def _add(self, namespace: str, ack_id: int, entry: _Entry) -> None:
+        for oldest in self._table.add(namespace, ack_id, entry):
             oldest.fail(exceptions.TimeoutError("too many acks pending; the oldest was dropped"))
-        self._pending[ack_id] = entry
-        self._namespace_of[ack_id] = namespace
-
-    def _pop(self, ack_id: int) -> Waiter | _Callback | None:
-        self._namespace_of.pop(ack_id, None)
-        return self._pending.pop(ack_id, None)
 
     def resolve(self, ack_id: int, args: list[Any]) -> None:
-        entry = self._pop(ack_id)
+        entry = self._table.pop(ack_id)
         if entry is not None:
             entry.resolve(args)
 
     def expire(self, ack_id: int, entry: object) -> None:
-        """``entry``'s timeout passed. Ack ids start again at 0 on a client's new connection,
-        so the id alone could name a newer ack: only this very entry is failed."""
-        if self._pending.get(ack_id) is entry:
-            self._pop(ack_id)
+        """``entry``'s timeout passed: it fails, if it is still the one pending under ``ack_id``
+        (the id alone could name a newer ack of the peer's next connection)."""
+        if self._table.pop_entry(ack_id, entry):  # type: ignore[arg-type]
             assert isinstance(entry, (Waiter, _Callback))
             entry.fail(exceptions.TimeoutError(f"no ack for id {ack_id} in time"))
 
     def discard(self, ack_id: int, entry: object) -> None:
         """Forget ``entry`` (a ``call()`` that stopped waiting), if it is still the pending one."""
-        if self._pending.get(ack_id) is entry:
-            self._pop(ack_id)
+        self._table.pop_entry(ack_id, entry)  # type: ignore[arg-type]
 
     def wait(self, waiter: Waiter, timeout: float) -> Any:
         """Block until ``waiter``'s ack: None, its one value, or a tuple of several.
@@ -120,12 +125,6 @@ class PendingAcks:
 
     def fail_namespace(self, namespace: str | None = None) -> None:
         """The peer left ``namespace`` (every namespace when None): its pending acks fail now."""
-        doomed = [
-            ack_id
-            for ack_id, ns in self._namespace_of.items()
-            if namespace is None or ns == namespace
-        ]
-        for ack_id in doomed:
-            entry = self._pop(ack_id)
-            if entry is not None:
-                entry.fail(DisconnectedError("the peer disconnected before answering"))
+        for entry in self._table.pop_namespace(namespace):
+            # One exception each: raised in several tasks, a shared one would pile up tracebacks.
+            entry.fail(DisconnectedError("the peer disconnected before answering"))

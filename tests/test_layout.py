@@ -81,10 +81,6 @@ def _internal_graph() -> dict[str, set[str]]:
     return graph
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 9 in progress: managers/server still import each other",
-)
 def test_no_import_cycles() -> None:
     graph = _internal_graph()
     cycles: list[list[str]] = []
@@ -135,9 +131,6 @@ def test_only_backends_import_greenlet_libraries() -> None:
     assert {name: deps for name, deps in offenders.items() if deps} == {}
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 9 in progress: server and manager still build EVENT packets"
-)
 def test_packet_types_stay_in_the_core() -> None:
     outside = [
         name
@@ -147,7 +140,6 @@ def test_packet_types_stay_in_the_core() -> None:
     assert outside == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9 in progress: the manager still calls the server")
 def test_managers_do_not_import_the_server() -> None:
     offenders = {
         name: sorted(dep for dep in _imports(path) if dep.startswith("greensio.server"))

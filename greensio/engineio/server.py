@@ -17,13 +17,14 @@ from greensio._logging import make_logger
 from greensio.backends import get_backend
 from greensio.backends.timers import Timers
 from greensio.engineio.requests import RequestHandler, RequestSettings
-from greensio.engineio.socket import EngineSocket, PreparedMessages
+from greensio.engineio.socket import EngineSocket
 from greensio.exceptions import UsageError
 from greensio.handlers import call_flexibly
 from greensio.protocol.engineio.session import EngineSession, Event
 from greensio.protocol.events import MessageReceived, SessionClosed
 from greensio.transports import http
 from greensio.transports.coalescer import WriteCoalescer
+from greensio.transports.frames import PreparedMessages
 
 default_logger = logging.getLogger("greensio.engineio")
 

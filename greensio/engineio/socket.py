@@ -14,26 +14,10 @@ from typing import Any, Generic, Protocol, TypeVar
 from greensio.backends.base import Backend
 from greensio.backends.relay import ReaderRelay
 from greensio.backends.timers import Timers
-from greensio.protocol.engineio.packets import message_frames
 from greensio.protocol.engineio.session import Transport
 from greensio.transports.foreign_websocket import ForeignWebSocket
-from greensio.transports.frames import prepare_frames
+from greensio.transports.frames import PreparedMessages
 from greensio.transports.websocket import WebSocketConnection
-
-
-class PreparedMessages:
-    """One packet's messages going to many connections: encoded once, framed once (lazily)."""
-
-    __slots__ = ("messages", "_websocket_bytes")
-
-    def __init__(self, messages: list[str | bytes]) -> None:
-        self.messages = messages
-        self._websocket_bytes: bytes | None = None
-
-    def websocket_bytes(self) -> bytes:
-        if self._websocket_bytes is None:
-            self._websocket_bytes = prepare_frames(message_frames(self.messages))
-        return self._websocket_bytes
 
 
 class SessionCore(Protocol):

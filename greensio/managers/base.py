@@ -1,20 +1,19 @@
 """The in-memory client manager: who is connected, in which rooms, and fan-out of emits.
 
-Its interface (``connect``, ``disconnect``, ``enter_room``, ``leave_room``, ``close_room``,
-``get_rooms``, ``get_participants``, ``emit``) is the one message-queue managers implement.
+Its interface (``connect``, ``pre_disconnect``, ``disconnect``, ``is_connected``, ``enter_room``,
+``leave_room``, ``close_room``, ``get_rooms``, ``get_participants``, ``emit``, python-socketio's
+names) is the one message-queue managers implement. It reaches the server only through the
+``Delivery`` it is handed (``greensio.managers.delivery``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from greensio.engineio.socket import PreparedMessages
+from greensio.exceptions import UsageError
+from greensio.managers.delivery import Delivery
 from greensio.protocol.rooms import Room, RoomRegistry
-from greensio.protocol.socketio.packets import Packet, PacketType
-
-if TYPE_CHECKING:
-    from greensio.server.server import Server
 
 
 def _as_list(value: Any) -> list[Any] | None:
@@ -24,25 +23,39 @@ def _as_list(value: Any) -> list[Any] | None:
 
 
 class Manager:
-    """Keeps membership in one ``RoomRegistry`` and delivers packets through the server."""
+    """Keeps membership in one ``RoomRegistry`` and delivers packets through a ``Delivery``.
+
+    The registry is the source of truth for which Socket.IO sids the application sees as
+    connected (from the start of their connect handler until their disconnect handler has run),
+    where each one lives (its Engine.IO sid) and its rooms.
+    """
 
     def __init__(self) -> None:
         self.registry = RoomRegistry()
-        self.server: Server | None = None
+        self.delivery: Delivery | None = None
 
-    def set_server(self, server: Server) -> None:
-        self.server = server
+    def set_server(self, server: Delivery) -> None:
+        """python-socketio's name: the server hands over how to deliver to its clients."""
+        self.delivery = server
 
     # --- membership ------------------------------------------------------------------------------
     def connect(self, eio_sid: str, namespace: str, sid: str) -> str:
         self.registry.connect(namespace, sid, eio_sid)
         return sid
 
+    def pre_disconnect(self, sid: str, namespace: str) -> bool:
+        """``sid`` is leaving: from now on not connected, its rooms still readable until
+        ``disconnect``. True the first time only (its disconnect handler is to run)."""
+        return self.registry.begin_leave(namespace, sid)
+
     def disconnect(self, sid: str, namespace: str) -> None:
         self.registry.disconnect(namespace, sid)
 
     def is_connected(self, sid: str, namespace: str) -> bool:
         return self.registry.is_connected(namespace, sid)
+
+    def can_disconnect(self, sid: str, namespace: str) -> bool:
+        return self.is_connected(sid, namespace)
 
     def eio_sid_from_sid(self, sid: str, namespace: str) -> str | None:
         return self.registry.eio_sid(namespace, sid)
@@ -92,15 +105,15 @@ class Manager:
 
         The packet is encoded once for all recipients unless a callback needs an ack id each.
         """
-        assert self.server is not None
-        server = self.server
+        delivery = self.delivery
+        if delivery is None:
+            raise UsageError("the manager has no server yet (set_server)")
         targets = self.get_targets(namespace, room, skip_sid)
         if callback is None:
-            prepared = PreparedMessages(
-                server.codec.encode(Packet(PacketType.EVENT, namespace, [event, *args]))
-            )
+            prepared = delivery.encode_event(namespace, event, args)
+            deliver = delivery.deliver
             for _sid, eio_sid in targets:
-                server.send_encoded(eio_sid, namespace, prepared)
+                deliver(eio_sid, namespace, prepared)
             return
         for _sid, eio_sid in targets:
-            server.send_event_with_ack(eio_sid, namespace, event, args, callback, timeout)
+            delivery.deliver_with_ack(eio_sid, namespace, event, args, callback, timeout)

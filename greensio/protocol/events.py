@@ -63,6 +63,11 @@ class NamespaceDisconnected:
     sid: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class ConnectTimedOut:
+    """The connection went its connect timeout without joining a namespace: close it."""
+
+
 # --- client side ---------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class SessionOpened:

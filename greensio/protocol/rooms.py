@@ -2,6 +2,9 @@
 
 Per namespace: room -> {sid: eio_sid}. The room ``None`` holds every connected sid, and each sid is
 also alone in a room named after itself, so "to a sid" and "to a room" are the same lookup.
+
+A sid is *connected* from ``connect`` until ``begin_leave`` (its disconnect handler is about to
+run), and keeps its rooms until ``disconnect``, so that handler can still read them.
 """
 
 from __future__ import annotations
@@ -15,18 +18,31 @@ class RoomRegistry:
     def __init__(self) -> None:
         self._rooms: dict[str, dict[Room, dict[str, str]]] = {}
         self._rooms_of: dict[tuple[str, str], set[Room]] = {}
+        self._leaving: set[tuple[str, str]] = set()
 
     def connect(self, namespace: str, sid: str, eio_sid: str) -> None:
         self.enter(namespace, None, sid, eio_sid)
         self.enter(namespace, sid, sid, eio_sid)
 
+    def begin_leave(self, namespace: str, sid: str) -> bool:
+        """Mark ``sid`` leaving: no longer connected, its rooms kept until ``disconnect``.
+        True only for a connected sid (once: the caller then runs its disconnect handler)."""
+        if not self.is_connected(namespace, sid):
+            return False
+        self._leaving.add((namespace, sid))
+        return True
+
     def disconnect(self, namespace: str, sid: str) -> None:
         """Take ``sid`` out of every room of ``namespace``."""
+        self._leaving.discard((namespace, sid))
         for room in list(self._rooms_of.get((namespace, sid), ())):
             self.leave(namespace, room, sid)
 
     def is_connected(self, namespace: str, sid: str) -> bool:
-        return sid in self._rooms.get(namespace, {}).get(None, {})
+        return (
+            sid in self._rooms.get(namespace, {}).get(None, {})
+            and (namespace, sid) not in self._leaving
+        )
 
     def eio_sid(self, namespace: str, sid: str) -> str | None:
         return self._rooms.get(namespace, {}).get(None, {}).get(sid)

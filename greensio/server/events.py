@@ -1,9 +1,10 @@
 """How the Socket.IO server reacts to its Engine.IO layer and to clients' packets.
 
-``Server`` (greensio/server/server.py) holds the API; this mixin holds the event side: a
-new Engine.IO connection gets a ``ClientConnection``; its messages go through the protocol
-core, and the events that come out run in that client's order (connect, events,
-disconnects), acks straight away.
+``Server`` (greensio/server/server.py) holds the API and owns one ``ServerEvents``, which holds
+the event side: a new Engine.IO connection gets a ``RemoteClient``; its messages go through the
+protocol core, and the events that come out run in that client's order (connect, events,
+disconnects), acks straight away. Which record keeps which fact about a client is written in
+``greensio.server.remote_client``.
 """
 
 from __future__ import annotations
@@ -23,50 +24,86 @@ from greensio.protocol.events import (
 )
 from greensio.protocol.socketio.packets import PacketCodec
 from greensio.protocol.socketio.session import ServerSession
-from greensio.server.connection import ClientConnection
+from greensio.server.remote_client import RemoteClient
+
+_REFUSED = {"message": "Connection rejected by server"}
 
 
 class ServerEvents:
-    """The event side of ``Server``; see the module docstring."""
+    """The event side of ``Server``; see the module docstring.
 
-    eio: EngineIOServer
-    backend: Any
-    codec: PacketCodec
-    logger: logging.Logger
-    manager: Manager
-    registry: HandlerRegistry
-    clients: dict[str, ClientConnection]
-    namespaces: list[str] | str
-    always_connect: bool
-    ordered_handlers: bool
-    connect_timeout: float
-    max_pending_acks: int
-    reason: Any
+    Args:
+        namespaces: the namespaces clients may join besides those with handlers (a list or '*').
+        always_connect, ordered_handlers, connect_timeout, max_pending_acks: ``Server``'s options.
+    """
+
+    def __init__(
+        self,
+        eio: EngineIOServer,
+        codec: PacketCodec,
+        manager: Manager,
+        registry: HandlerRegistry,
+        logger: logging.Logger,
+        clients: dict[str, RemoteClient],
+        *,
+        namespaces: list[str] | str,
+        always_connect: bool,
+        ordered_handlers: bool,
+        connect_timeout: float,
+        max_pending_acks: int,
+    ) -> None:
+        self.eio = eio
+        self.backend = eio.backend
+        self.codec = codec
+        self.manager = manager
+        self.registry = registry
+        self.logger = logger
+        self.namespaces = namespaces
+        self.always_connect = always_connect
+        self.ordered_handlers = ordered_handlers
+        self.connect_timeout = connect_timeout
+        self.max_pending_acks = max_pending_acks
+        #: Engine.IO sid -> the client, from its Engine.IO connect until its handlers are done
+        #: (the server's dict: this object adds and removes them).
+        self.clients = clients
+        eio.on("connect", self.on_eio_connect)
+        eio.on("message", self.on_eio_message)
+        eio.on("disconnect", self.on_eio_disconnect)
 
     # --- Engine.IO events ------------------------------------------------------------------------
-    def _on_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> None:
-        now = self.backend.monotonic()
-        session = ServerSession(self.codec, now=now, connect_timeout=self.connect_timeout)
-        self.clients[eio_sid] = ClientConnection(
+    def on_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> None:
+        session = ServerSession(
+            self.codec, now=self.backend.monotonic(), connect_timeout=self.connect_timeout
+        )
+        self.clients[eio_sid] = RemoteClient(
             eio_sid, session, self.backend, environ, self.max_pending_acks
         )
-        self.eio.timers.call_at(now + self.connect_timeout, self._check_connect_timeout, eio_sid)
+        self._schedule(eio_sid, session)
 
-    def _check_connect_timeout(self, eio_sid: str) -> None:
-        conn = self.clients.get(eio_sid)
-        if conn is not None and conn.session.connect_timed_out(self.backend.monotonic()):
-            self.logger.info(
-                "%s: no namespace joined in %ss; closing", eio_sid, self.connect_timeout
-            )
-            self.backend.spawn(self.eio.disconnect, eio_sid)
+    def _schedule(self, eio_sid: str, session: ServerSession) -> None:
+        deadline = session.next_deadline()
+        if deadline is not None:
+            self.eio.timers.call_at(deadline, self._on_timer, eio_sid)
 
-    def _on_eio_message(self, eio_sid: str, data: str | bytes) -> None:
-        conn = self.clients.get(eio_sid)
-        if conn is None:
+    def _on_timer(self, eio_sid: str) -> None:
+        client = self.clients.get(eio_sid)
+        if client is None:
+            return
+        with client.lock:
+            timed_out = client.session.handle_timer(self.backend.monotonic())
+        if not timed_out:
+            self._schedule(eio_sid, client.session)
+            return
+        self.logger.info("%s: no namespace joined in %ss; closing", eio_sid, self.connect_timeout)
+        self.backend.spawn(self.eio.disconnect, eio_sid)
+
+    def on_eio_message(self, eio_sid: str, data: str | bytes) -> None:
+        client = self.clients.get(eio_sid)
+        if client is None:
             return
         try:
-            with conn.lock:
-                events = conn.session.receive_message(data)
+            with client.lock:
+                events = client.session.receive_message(data)
         except exceptions.ProtocolError as exc:
             self.logger.info("%s: closing after a bad packet: %s", eio_sid, exc)
             self.eio.disconnect(eio_sid)
@@ -74,35 +111,38 @@ class ServerEvents:
         # The connection's WebSocket reader may run event handlers itself (no task per event).
         # Connect and disconnect handlers, once per connection, keep their task: run by the
         # reader, they cost each idle connection ~4 KiB more (measured under gunicorn).
-        in_order = conn.run_here_in_order if self.eio.may_run_inline(eio_sid) else conn.run_in_order
+        tasks = client.tasks
+        in_order = (
+            tasks.run_here_in_order if self.eio.may_run_inline(eio_sid) else tasks.run_in_order
+        )
         for event in events:
             if isinstance(event, EventReceived):
                 if self.ordered_handlers:
-                    in_order(self._handle_event, conn, event)
+                    in_order(self._handle_event, client, event)
                 else:
-                    conn.run_now(self._handle_event, conn, event)
+                    tasks.run_now(self._handle_event, client, event)
             elif isinstance(event, AckReceived):
-                conn.acks.resolve(event.ack_id, event.args)
+                client.acks.resolve(event.ack_id, event.args)
             elif isinstance(event, NamespaceConnectRequested):
-                conn.run_in_order(self._handle_connect, conn, event)
+                tasks.run_in_order(self._handle_connect, client, event)
             elif isinstance(event, NamespaceDisconnected):
-                conn.acks.fail_namespace(event.namespace)
-                conn.run_in_order(self._left, conn, event.sid, event.namespace, event.reason)
+                client.acks.fail_namespace(event.namespace)
+                tasks.run_in_order(self.left, client, event.sid, event.namespace, event.reason)
 
-    def _on_eio_disconnect(self, eio_sid: str, reason: str) -> None:
-        conn = self.clients.get(eio_sid)
-        if conn is None:
-            return
-        conn.acks.fail_namespace(None)
-        for namespace, sid in list(conn.session.sids.items()):
-            if conn.session.is_connected(namespace):
-                conn.run_in_order(self._left, conn, sid, namespace, reason)
-        # Forgotten only after its disconnect handlers ran: they may still read the session.
-        conn.run_in_order(self._forget, eio_sid, conn)
+    def on_eio_disconnect(self, eio_sid: str, reason: str) -> None:
+        client = self.clients.get(eio_sid)
+        if client is not None:
+            client.acks.fail_namespace(None)
+            client.tasks.run_in_order(self._close, client, reason)
 
-    def _forget(self, eio_sid: str, conn: ClientConnection) -> None:
-        if self.clients.get(eio_sid) is conn:
-            del self.clients[eio_sid]
+    def _close(self, client: RemoteClient, reason: str) -> None:
+        """After every handler queued before (a connect handler that was running included): the
+        namespaces still joined are left, then the client is forgotten (only now: those
+        handlers may still read its session)."""
+        for namespace, sid in list(client.session.sids.items()):
+            self.left(client, sid, namespace, reason)
+        if self.clients.get(client.eio_sid) is client:
+            del self.clients[client.eio_sid]
 
     # --- Socket.IO events (run in the client's order) --------------------------------------------
     def _namespace_allowed(self, namespace: str) -> bool:
@@ -112,31 +152,29 @@ class ServerEvents:
             return True
         return isinstance(self.namespaces, (list, tuple, set)) and namespace in self.namespaces
 
-    def _handle_connect(self, conn: ClientConnection, event: NamespaceConnectRequested) -> None:
+    def _handle_connect(self, client: RemoteClient, event: NamespaceConnectRequested) -> None:
         namespace = event.namespace
-        session = conn.session
+        session = client.session
         if not self._namespace_allowed(namespace):
-            self._send_raw(
-                conn, session.refuse_connect(namespace, {"message": "Invalid namespace"})
-            )
+            self._send(client, session.refuse_connect(namespace, {"message": "Invalid namespace"}))
             return
         sid = self.eio.generate_id()
-        with conn.lock:
+        with client.lock:
             session.begin_connect(namespace, sid)
-        self.manager.connect(conn.eio_sid, namespace, sid)
+        self.manager.connect(client.eio_sid, namespace, sid)
         if self.always_connect:
-            self._send_raw(conn, session.accept_connect(namespace))
-        refusal = self._run_connect_handler(sid, namespace, conn.environ, event.auth)
+            self._send(client, session.accept_connect(namespace))
+        refusal = self._run_connect_handler(sid, namespace, client.environ, event.auth)
         if refusal is None:
             if not self.always_connect:
-                self._send_raw(conn, session.accept_connect(namespace))
+                self._send(client, session.accept_connect(namespace))
             return
         self.manager.disconnect(sid, namespace)
-        conn.user_sessions.pop(namespace, None)
+        client.user_sessions.pop(namespace, None)
         if self.always_connect:
-            self._send_raw(conn, session.disconnect(namespace))
+            self._send(client, session.disconnect(namespace))
         else:
-            self._send_raw(conn, session.refuse_connect(namespace, refusal))
+            self._send(client, session.refuse_connect(namespace, refusal))
 
     def _run_connect_handler(
         self, sid: str, namespace: str, environ: dict[str, Any], auth: Any
@@ -152,16 +190,14 @@ class ServerEvents:
             return exc.error_args
         except Exception:
             self.logger.exception("connect handler failed")
-            return {"message": "Connection rejected by server"}
-        if result is False:
-            return {"message": "Connection rejected by server"}
-        return None
+            return dict(_REFUSED)
+        return dict(_REFUSED) if result is False else None
 
-    def _handle_event(self, conn: ClientConnection, event: EventReceived) -> None:
+    def _handle_event(self, client: RemoteClient, event: EventReceived) -> None:
         namespace = event.namespace
-        if not conn.session.is_connected(namespace):
+        if not client.session.is_connected(namespace):
             return
-        sid = conn.session.sids[namespace]
+        sid = client.session.sids[namespace]
         found = self.registry.find(event.event, namespace)
         if found is None:
             self.logger.info("%s: no handler for %r on %s", sid, event.event, namespace)
@@ -169,18 +205,18 @@ class ServerEvents:
         handler, prefix = found
         result = handler(*prefix, sid, *event.args)
         if event.ack_id is not None:
-            with conn.lock:
-                out = conn.session.encode_ack(namespace, event.ack_id, args_of(result))
+            with client.lock:
+                out = client.session.encode_ack(namespace, event.ack_id, args_of(result))
                 if out:
-                    self.eio.send_messages(conn.eio_sid, out)
+                    self.eio.send_messages(client.eio_sid, out)
 
-    def _left(self, conn: ClientConnection, sid: str, namespace: str, reason: str) -> None:
+    def left(self, client: RemoteClient, sid: str, namespace: str, reason: str) -> None:
         """``sid`` is gone from ``namespace``: fail its acks, run its handler once (its rooms
-        and session still readable there, as in python-socketio), then forget it."""
-        if not self.manager.is_connected(sid, namespace) or (sid, namespace) in conn.leaving:
+        and session still readable there, as in python-socketio), then forget it. Whether it
+        already left is the manager's to say (``pre_disconnect``)."""
+        if not self.manager.pre_disconnect(sid, namespace):
             return
-        conn.leaving.add((sid, namespace))
-        conn.acks.fail_namespace(namespace)
+        client.acks.fail_namespace(namespace)
         found = self.registry.find("disconnect", namespace)
         try:
             if found is not None:
@@ -190,9 +226,8 @@ class ServerEvents:
             self.logger.exception("disconnect handler failed")
         finally:
             self.manager.disconnect(sid, namespace)
-            conn.user_sessions.pop(namespace, None)
-            conn.leaving.discard((sid, namespace))
+            client.user_sessions.pop(namespace, None)
 
-    def _send_raw(self, conn: ClientConnection, messages: list[str | bytes]) -> None:
+    def _send(self, client: RemoteClient, messages: list[str | bytes]) -> None:
         if messages:
-            self.eio.send_messages(conn.eio_sid, messages)
+            self.eio.send_messages(client.eio_sid, messages)

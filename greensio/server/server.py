@@ -1,7 +1,10 @@
 """``greensio.Server``: the Socket.IO server, python-socketio's ``Server`` in shape.
 
-It sits on an Engine.IO server (``self.eio``), turns Engine.IO messages into Socket.IO events
-through the protocol core, and calls the application's handlers, one client's events in order.
+It sits on an Engine.IO server (``self.eio``) and is composed of: ``events`` (a
+``ServerEvents``: Engine.IO events through the protocol core to the application's handlers, one
+client's events in order), ``delivery`` (a ``LocalDelivery``: packets to this process's clients,
+the interface the manager is handed) and ``manager`` (membership and fan-out). ``clients`` maps
+each Engine.IO sid to its ``RemoteClient``.
 """
 
 from __future__ import annotations
@@ -9,14 +12,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from greensio import exceptions
 from greensio._logging import make_logger
 from greensio.acks import Waiter
 from greensio.engineio.server import EngineIOServer
-from greensio.engineio.socket import PreparedMessages
 from greensio.handlers import (
     Handler,
     HandlerRegistration,
@@ -25,14 +27,15 @@ from greensio.handlers import (
     args_of,
 )
 from greensio.managers.base import Manager
-from greensio.protocol.socketio.packets import Codec, Packet, PacketCodec, PacketType
-from greensio.server.connection import ClientConnection
+from greensio.protocol.socketio.packets import Codec, PacketCodec
+from greensio.server.delivery import LocalDelivery
 from greensio.server.events import ServerEvents
+from greensio.server.remote_client import RemoteClient
 
 default_logger = logging.getLogger("greensio.server")
 
 
-class Server(HandlerRegistration, ServerEvents):
+class Server(HandlerRegistration):
     """A Socket.IO server.
 
     Args:
@@ -77,9 +80,6 @@ class Server(HandlerRegistration, ServerEvents):
             raise exceptions.UsageError(f"unsupported serializer {serializer!r}")
         kwargs.pop("async_handlers", None)
         self.eio = EngineIOServer(logger=engineio_logger, async_handlers=False, **kwargs)
-        self.eio.on("connect", self._on_eio_connect)
-        self.eio.on("message", self._on_eio_message)
-        self.eio.on("disconnect", self._on_eio_disconnect)
         self.async_mode = self.eio.async_mode
         self.backend = self.eio.backend
         self.logger = make_logger(logger, default_logger)
@@ -90,15 +90,25 @@ class Server(HandlerRegistration, ServerEvents):
             self.codec = MsgPackCodec()
         else:
             self.codec = Codec(json, max_attachments=max_attachments)
-        self.ordered_handlers = ordered_handlers
-        self.always_connect = always_connect
-        self.namespaces = ["/"] if namespaces is None else namespaces
-        self.connect_timeout = connect_timeout
-        self.max_pending_acks = max_pending_acks
         self.registry = HandlerRegistry()
+        #: Engine.IO sid -> the server's record of that client (``RemoteClient``).
+        self.clients: dict[str, RemoteClient] = {}
         self.manager = client_manager or Manager()
-        self.manager.set_server(self)
-        self.clients: dict[str, ClientConnection] = {}
+        self.delivery = LocalDelivery(self.eio, self.codec, self.clients)
+        self.manager.set_server(self.delivery)
+        self.events = ServerEvents(
+            self.eio,
+            self.codec,
+            self.manager,
+            self.registry,
+            self.logger,
+            self.clients,
+            namespaces=["/"] if namespaces is None else namespaces,
+            always_connect=always_connect,
+            ordered_handlers=ordered_handlers,
+            connect_timeout=connect_timeout,
+            max_pending_acks=max_pending_acks,
+        )
 
     @property
     def handlers(self) -> dict[str, dict[str, Handler]]:
@@ -199,100 +209,34 @@ class Server(HandlerRegistration, ServerEvents):
         self, event: str, args: list[Any], sid: str, namespace: str, timeout: float
     ) -> Any:
         try:
-            conn = self._connection(sid, namespace)
+            client = self._client(sid, namespace)
         except exceptions.BadNamespaceError as exc:
             raise exceptions.DisconnectedError(str(exc)) from None
-        waiter = self._send_with_ack(
-            conn, namespace, event, args, functools.partial(conn.acks.add_waiter, namespace)
+        waiter = self.delivery.send_with_ack(
+            client, namespace, event, args, functools.partial(client.acks.add_waiter, namespace)
         )
-        return conn.acks.wait(waiter, timeout)
+        return client.acks.wait(waiter, timeout)
 
     def _call_many(
         self, event: str, args: list[Any], rooms: Any, namespace: str, timeout: float
     ) -> dict[str, Any]:
-        waiters: dict[str, tuple[ClientConnection, Waiter]] = {}
+        waiters: dict[str, tuple[RemoteClient, Waiter]] = {}
+        send_with_ack = self.delivery.send_with_ack
         for member_sid, eio_sid in self.manager.get_targets(namespace, rooms):
-            conn = self.clients.get(eio_sid)
-            if conn is not None:
-                waiter = self._send_with_ack(
-                    conn,
-                    namespace,
-                    event,
-                    args,
-                    functools.partial(conn.acks.add_waiter, namespace),
-                )
-                waiters[member_sid] = (conn, waiter)
+            client = self.clients.get(eio_sid)
+            if client is not None:
+                add_waiter = functools.partial(client.acks.add_waiter, namespace)
+                waiter = send_with_ack(client, namespace, event, args, add_waiter)
+                waiters[member_sid] = (client, waiter)
         deadline = self.backend.monotonic() + timeout
         replies: dict[str, Any] = {}
-        for member_sid, (conn, waiter) in waiters.items():
+        for member_sid, (client, waiter) in waiters.items():
             remaining = max(0.0, deadline - self.backend.monotonic())
             try:
-                replies[member_sid] = conn.acks.wait(waiter, remaining)
+                replies[member_sid] = client.acks.wait(waiter, remaining)
             except (exceptions.TimeoutError, exceptions.DisconnectedError):
                 continue
         return replies
-
-    def _send_with_ack(
-        self,
-        conn: ClientConnection,
-        namespace: str,
-        event: str,
-        args: list[Any],
-        register: Callable[[int], Any],
-    ) -> Any:
-        with conn.lock:
-            ack_id = conn.session.next_ack_id()
-            entry = register(ack_id)
-            messages = self.codec.encode(
-                Packet(PacketType.EVENT, namespace, [event, *args], ack_id)
-            )
-            out = conn.session.send(namespace, messages)
-            if out:
-                self.eio.send_messages(conn.eio_sid, out)
-        return entry
-
-    def send_encoded(
-        self, eio_sid: str, namespace: str, messages: list[str | bytes] | PreparedMessages
-    ) -> None:
-        """Deliver an already-encoded packet to one connection (used by managers); a
-        ``PreparedMessages`` shared by a broadcast's recipients is framed once for all."""
-        conn = self.clients.get(eio_sid)
-        if conn is None:
-            return
-        prepared = messages if isinstance(messages, PreparedMessages) else None
-        raw = prepared.messages if prepared is not None else messages
-        with conn.lock:
-            out = conn.session.send(namespace, raw)  # type: ignore[arg-type]
-            if prepared is not None and out is raw:
-                self.eio.send_prepared(eio_sid, prepared)
-            elif out:
-                self.eio.send_messages(eio_sid, out)
-
-    def send_event_with_ack(
-        self,
-        eio_sid: str,
-        namespace: str,
-        event: str,
-        args: list[Any],
-        callback: Handler,
-        timeout: float | None = None,
-    ) -> None:
-        """Send an event whose ack goes to ``callback`` (used by managers)."""
-        conn = self.clients.get(eio_sid)
-        if conn is None:
-            return
-
-        def register(ack_id: int) -> int:
-            entry = conn.acks.add_callback(
-                namespace, ack_id, callback, reports_errors=timeout is not None
-            )
-            if timeout is not None:
-                self.eio.timers.call_at(
-                    self.backend.monotonic() + timeout, conn.acks.expire, ack_id, entry
-                )
-            return ack_id
-
-        self._send_with_ack(conn, namespace, event, args, register)
 
     # --- rooms and sessions ----------------------------------------------------------------------
     def enter_room(self, sid: str, room: Any, namespace: str | None = None) -> None:
@@ -314,12 +258,12 @@ class Server(HandlerRegistration, ServerEvents):
     def get_session(self, sid: str, namespace: str | None = None) -> dict[str, Any]:
         """The application's session dict for ``sid`` (kept until it disconnects)."""
         namespace = namespace or "/"
-        return self._connection(sid, namespace).user_sessions.setdefault(namespace, {})
+        return self._client(sid, namespace).user_sessions.setdefault(namespace, {})
 
     def save_session(self, sid: str, session: dict[str, Any], namespace: str | None = None) -> None:
         """Replace the session dict for ``sid``."""
         namespace = namespace or "/"
-        self._connection(sid, namespace).user_sessions[namespace] = session
+        self._client(sid, namespace).user_sessions[namespace] = session
 
     @contextlib.contextmanager
     def session(self, sid: str, namespace: str | None = None) -> Iterator[dict[str, Any]]:
@@ -328,12 +272,12 @@ class Server(HandlerRegistration, ServerEvents):
         yield session
         self.save_session(sid, session, namespace)
 
-    def _connection(self, sid: str, namespace: str) -> ClientConnection:
+    def _client(self, sid: str, namespace: str) -> RemoteClient:
         eio_sid = self.manager.eio_sid_from_sid(sid, namespace)
-        conn = self.clients.get(eio_sid) if eio_sid is not None else None
-        if conn is None:
+        client = self.clients.get(eio_sid) if eio_sid is not None else None
+        if client is None:
             raise exceptions.BadNamespaceError(f"{sid} is not connected to {namespace}")
-        return conn
+        return client
 
     # --- connections -----------------------------------------------------------------------------
     def disconnect(
@@ -342,14 +286,14 @@ class Server(HandlerRegistration, ServerEvents):
         """Disconnect ``sid`` from ``namespace``: DISCONNECT to the client, then its handler."""
         namespace = namespace or "/"
         eio_sid = self.manager.eio_sid_from_sid(sid, namespace)
-        conn = self.clients.get(eio_sid) if eio_sid else None
-        if conn is None:
+        client = self.clients.get(eio_sid) if eio_sid else None
+        if client is None:
             return
-        with conn.lock:
-            out = conn.session.disconnect(namespace)
+        with client.lock:
+            out = client.session.disconnect(namespace)
             if out:
-                self.eio.send_messages(conn.eio_sid, out)
-        self._left(conn, sid, namespace, self.reason.SERVER_DISCONNECT)
+                self.eio.send_messages(client.eio_sid, out)
+        self.events.left(client, sid, namespace, self.reason.SERVER_DISCONNECT)
 
     def handle_request(self, environ: dict[str, Any], start_response: Any) -> Any:
         """The WSGI entry point for Socket.IO requests (``WSGIApp`` calls it)."""
@@ -365,9 +309,9 @@ class Server(HandlerRegistration, ServerEvents):
 
     def transport(self, sid: str, namespace: str | None = None) -> str:
         """'polling' or 'websocket'. Raises BadNamespaceError once the connection is gone."""
-        conn = self._connection(sid, namespace or "/")
+        client = self._client(sid, namespace or "/")
         try:
-            return self.eio.transport(conn.eio_sid)
+            return self.eio.transport(client.eio_sid)
         except exceptions.UsageError:  # the disconnect handler of a connection that ended
             raise exceptions.BadNamespaceError(f"{sid}'s connection has ended") from None
 

@@ -3,7 +3,8 @@
 The library (``greensio.transports.websocket``) handles the protocol. These two functions cover
 the frames that make up nearly all traffic, at a fraction of its per-frame cost (no Frame object,
 no generator-based parser): the plain data frames a client sends, and a server's unmasked frames,
-built once per broadcast for every recipient (RFC 6455 section 5.2 for both).
+built once per broadcast for every recipient (RFC 6455 section 5.2 for both), and
+``PreparedMessages``, which holds a broadcast's messages with those frames.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import struct
 
 from websockets.frames import apply_mask  # C-accelerated unmasking
+
+from greensio.protocol.engineio.packets import message_frames
 
 
 def parse_plain_frames(data: bytes, max_size: int, out: list[str | bytes]) -> bytes:
@@ -78,3 +81,19 @@ def prepare_frames(messages: list[str | bytes]) -> bytes:
         server_frame(_TEXT, m.encode("utf-8")) if isinstance(m, str) else server_frame(_BINARY, m)
         for m in messages
     )
+
+
+class PreparedMessages:
+    """One packet's messages going to many connections: encoded once, framed once (lazily)."""
+
+    __slots__ = ("messages", "_websocket_bytes")
+
+    def __init__(self, messages: list[str | bytes]) -> None:
+        self.messages = messages
+        self._websocket_bytes: bytes | None = None
+
+    def websocket_bytes(self) -> bytes:
+        """The messages as Engine.IO MESSAGE packets in server WebSocket frames, built once."""
+        if self._websocket_bytes is None:
+            self._websocket_bytes = prepare_frames(message_frames(self.messages))
+        return self._websocket_bytes

@@ -8,12 +8,26 @@ import time
 
 def build(socketio, **options):
     sio = socketio.Server(**options)
-    state = {"disconnects": [], "callbacks": [], "calls": [], "seq": {}, "on_disconnect": {}}
+    state = {
+        "disconnects": [],
+        "callbacks": [],
+        "calls": [],
+        "seq": {},
+        "on_disconnect": {},
+        "slow": {},
+    }
 
     @sio.event
     def connect(sid, environ, auth):
         if auth and auth.get("room"):
             sio.enter_room(sid, auth["room"])
+        if auth and auth.get("slow"):  # the client may leave while this handler runs
+            state["slow"][auth["tag"]] = sid
+            sio.sleep(auth["slow"])
+
+    @sio.event
+    def slow_sid(sid, tag):
+        return state["slow"].get(tag)
 
     @sio.event
     def disconnect(sid, reason):

@@ -18,6 +18,7 @@ ALL = [
     events.EventReceived("/", "ev", [1], None),
     events.AckReceived("/", 1, []),
     events.NamespaceDisconnected("/", "client disconnect"),
+    events.ConnectTimedOut(),
 ]
 
 

@@ -136,3 +136,23 @@ def test_participants_tolerates_leaving_while_iterating() -> None:
         rooms.disconnect("/", sid)
     assert sorted(seen) == ["a", "b"]
     assert list(rooms.participants("/", None)) == []
+
+
+def test_a_leaving_sid_is_not_connected_but_keeps_its_rooms() -> None:
+    rooms = registry()
+    rooms.enter("/", "room", "a", "eio-a")
+    assert rooms.begin_leave("/", "a")
+    assert not rooms.is_connected("/", "a")
+    assert not rooms.begin_leave("/", "a")  # once: its disconnect handler runs once
+    assert sorted(rooms.rooms_of("/", "a"), key=str) == ["a", "room"]
+    assert rooms.eio_sid("/", "a") == "eio-a"
+    rooms.disconnect("/", "a")
+    assert rooms.rooms_of("/", "a") == []
+    rooms.connect("/", "a", "eio-a2")  # the same sid again is connected afresh
+    assert rooms.is_connected("/", "a")
+
+
+def test_only_a_connected_sid_can_begin_to_leave() -> None:
+    rooms = registry()
+    assert not rooms.begin_leave("/", "nobody")
+    assert not rooms.begin_leave("/chat", "a")

@@ -212,6 +212,34 @@ def test_disconnect_handler_sees_the_session_when_the_client_leaves(connect):
     assert seen == {"session": "still here", "rooms": [sid]}
 
 
+def _disconnect_reasons(watcher: Peer, sio_sid: str) -> list[str]:
+    """The reasons the server's disconnect handler saw for ``sio_sid``, once there is one."""
+    deadline = time.monotonic() + STEP
+    reasons: list[str] = []
+    while time.monotonic() < deadline and not reasons:
+        reasons = [r for s, r in call(watcher, "disconnects") if s == sio_sid]
+        time.sleep(0.05)
+    return reasons
+
+
+def test_a_client_gone_while_its_connect_handler_runs_is_disconnected_after_it(connect, api_server):
+    """The connection ends while the connect handler runs: once that handler returns, the
+    disconnect handler runs too (the sid must not stay in the rooms for ever)."""
+    watcher = connect()
+    base = f"{api_server.url}/socket.io/?EIO=4&transport=polling"
+    auth = json.dumps({"slow": 0.5, "tag": "gone-while-connecting"})
+    with requests.Session() as http:
+        sid = json.loads(http.get(base, timeout=STEP).text[1:])["sid"]
+        assert http.post(f"{base}&sid={sid}", data="40" + auth, timeout=STEP).text == "ok"
+        deadline = time.monotonic() + STEP
+        sio_sid = None
+        while time.monotonic() < deadline and sio_sid is None:
+            sio_sid = call(watcher, "slow_sid", "gone-while-connecting")
+        assert sio_sid is not None
+        assert http.post(f"{base}&sid={sid}", data="1", timeout=STEP).text == "ok"
+    assert _disconnect_reasons(watcher, sio_sid) == ["client disconnect"]
+
+
 def test_call_to_a_client_that_is_gone_fails_at_once(connect):
     watcher = connect()
     outcome, elapsed = call(watcher, "call_gone", "no-such-sid")
@@ -230,12 +258,7 @@ def test_client_disconnect_reason(connect, api_server):
         connected = http.get(f"{base}&sid={sid}", timeout=STEP).text
         sio_sid = json.loads(connected[2:].split("\x1e")[0])["sid"]
         assert http.post(f"{base}&sid={sid}", data="41\x1e1", timeout=STEP).text == "ok"
-    deadline = time.monotonic() + STEP
-    reasons = []
-    while time.monotonic() < deadline and not reasons:
-        reasons = [r for s, r in call(watcher, "disconnects") if s == sio_sid]
-        time.sleep(0.05)
-    assert reasons == ["client disconnect"]
+    assert _disconnect_reasons(watcher, sio_sid) == ["client disconnect"]
 
 
 # --- handlers -------------------------------------------------------------------------------------

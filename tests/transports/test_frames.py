@@ -9,7 +9,12 @@ from hypothesis import strategies as st
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
-from greensio.transports.frames import parse_plain_frames, prepare_frames, server_frame
+from greensio.transports.frames import (
+    PreparedMessages,
+    parse_plain_frames,
+    prepare_frames,
+    server_frame,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -133,3 +138,12 @@ def test_server_frame_header_sizes(size):
     payload = b"a" * size
     expected = Frame(Opcode.BINARY, payload).serialize(mask=False, extensions=[])
     assert server_frame(0x82, payload) == expected
+
+
+def test_prepared_messages_frame_engineio_messages_once():
+    prepared = PreparedMessages(['2["ev"]', b"\x01"])
+    data = prepared.websocket_bytes()
+    assert prepared.websocket_bytes() is data  # built once for every recipient
+    frames = library_parse(data, mask=False)
+    assert [f.data for f in frames] == [b'42["ev"]', b"\x01"]
+    assert prepared.messages == ['2["ev"]', b"\x01"]

@@ -208,6 +208,14 @@ class Codec:
         return packet, attachments
 
 
+def encode_event(
+    codec: PacketCodec, namespace: str, event: str, args: list[Any], ack_id: int | None = None
+) -> list[str | bytes]:
+    """The messages of one EVENT (a BINARY_EVENT and its attachments when ``args`` hold bytes),
+    for a session to route or a broadcast to share among its recipients."""
+    return codec.encode(Packet(PacketType.EVENT, namespace, [event, *args], ack_id))
+
+
 def _compact_dumps() -> Callable[[Any], str]:
     """The stdlib's compact, non-ASCII-escaping JSON encoder, called straight: ``JSONEncoder
     .encode`` builds its C encoder on every call, which cost more than the encoding itself.

@@ -11,8 +11,9 @@ client after it is connected (socket.io-protocol, "Connection to a namespace"); 
 them.
 
 Packets for a namespace the client is not connected to are ignored, as the reference server does.
-The connect timeout (a connection that never joins a namespace) is a deadline the caller asks for
-with ``next_deadline`` and checks with ``connect_timed_out(now)``.
+The connect timeout (a connection that never joins a namespace) is a deadline: the caller sets a
+timer at ``next_deadline()`` and then calls ``handle_timer(now)``, which says whether to close
+(``ConnectTimedOut``, given once). The session's deadline is the only one.
 
 Every method that produces output returns the Engine.IO messages to send, in order; the caller
 queues them as one unit so a binary packet's attachments never interleave with another packet.
@@ -26,6 +27,7 @@ from greensio.exceptions import ProtocolError
 from greensio.protocol.engineio.session import CloseReason
 from greensio.protocol.events import (
     AckReceived,
+    ConnectTimedOut,
     EventReceived,
     NamespaceConnectRequested,
     NamespaceDisconnected,
@@ -121,6 +123,17 @@ class ServerSession:
             return []
         return messages
 
+    def encode_event(
+        self, namespace: str, event: str, args: list[Any], ack_id: int | None = None
+    ) -> Messages:
+        """The EVENT for ``namespace`` (asking for ``ack_id`` if given), routed like any
+        packet: held while the namespace is pending, nothing if it is not connected."""
+        # (``packets.encode_event`` inlined: this runs for every emit that asks for an ack)
+        return self.send(
+            namespace,
+            self.codec.encode(Packet(PacketType.EVENT, namespace, [event, *args], ack_id)),
+        )
+
     def encode_ack(self, namespace: str, ack_id: int, args: list[Any]) -> Messages:
         """The ACK answering the peer's ``ack_id`` (routed like any packet)."""
         return self.send(
@@ -129,11 +142,18 @@ class ServerSession:
 
     # --- timers ----------------------------------------------------------------------------------
     def next_deadline(self) -> float | None:
+        """When the caller must next call ``handle_timer`` (None: no timer needed)."""
         return self._connect_deadline
 
-    def connect_timed_out(self, now: float) -> bool:
-        """True once the connection has gone ``connect_timeout`` without joining a namespace."""
-        return self._connect_deadline is not None and now >= self._connect_deadline
+    def handle_timer(self, now: float) -> list[ConnectTimedOut]:
+        """Check the deadline at ``now``: ``[ConnectTimedOut()]`` once the connection has gone
+        ``connect_timeout`` without joining a namespace (the caller closes it), else nothing
+        (set a timer again at ``next_deadline()`` if it is not None)."""
+        deadline = self._connect_deadline
+        if deadline is None or now < deadline:
+            return []
+        self._connect_deadline = None
+        return [ConnectTimedOut()]
 
 
 def data_events(packet: Packet, connected: bool) -> tuple[EventReceived | AckReceived, ...]:

@@ -81,3 +81,11 @@ def test_fuzz_never_raises_anything_else(blob):
         codec.decoder().receive(blob)
     except ProtocolError:
         pass
+
+
+def test_javascript_undefined_reads_as_none_and_other_extensions_are_kept() -> None:
+    undefined, other = msgpack.ExtType(0, b"\x00"), msgpack.ExtType(5, b"xy")
+    message = msgpack.packb({"type": 2, "nsp": "/", "data": ["ev", undefined, other]})
+    packet = codec.decoder().receive(message)
+    assert packet is not None
+    assert packet.data == ["ev", None, other]

@@ -16,6 +16,7 @@ from greensio.protocol.socketio.packets import (
     Packet,
     PacketDecoder,
     PacketType,
+    encode_event,
     reconstruct,
 )
 
@@ -532,3 +533,13 @@ def test_structured_decoder_fuzz(text: str, attachments: list[bytes]) -> None:
             packet = decoder.receive(attachment)
     except ProtocolError:
         return
+
+
+def test_encode_event_builds_one_event_packet() -> None:
+    codec = Codec()
+    assert encode_event(codec, "/", "chat", ["hi", 2]) == ['2["chat","hi",2]']
+    assert encode_event(codec, "/n", "chat", [], 3) == ['2/n,3["chat"]']
+    assert encode_event(codec, "/", "bin", [b"\x00"]) == [
+        '51-["bin",{"_placeholder":true,"num":0}]',
+        b"\x00",
+    ]

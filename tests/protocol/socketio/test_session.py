@@ -11,6 +11,7 @@ from greensio.exceptions import MessageTooLarge, ProtocolError
 from greensio.protocol.engineio.session import EngineSession, Transport
 from greensio.protocol.events import (
     AckReceived,
+    ConnectTimedOut,
     EventReceived,
     MessageReceived,
     NamespaceConnectRequested,
@@ -257,6 +258,25 @@ def test_encode_ack() -> None:
     assert session.encode_ack("/gone", 1, []) == []
 
 
+def test_encode_event() -> None:
+    session = connected("/admin")
+    assert session.encode_event("/admin", "ev", [1]) == ['2/admin,["ev",1]']
+    assert session.encode_event("/admin", "ev", [], 7) == ['2/admin,7["ev"]']
+    assert session.encode_event("/admin", "ev", [b"\x01"], 8) == [
+        f'51-/admin,8["ev",{PH0}]',
+        b"\x01",
+    ]
+    assert session.encode_event("/gone", "ev", []) == []
+
+
+def test_event_to_pending_namespace_is_held() -> None:
+    session = make()
+    session.receive_message("0")
+    session.begin_connect("/", "s1")
+    assert session.encode_event("/", "hi", [], 0) == []
+    assert session.accept_connect("/") == ['0{"sid":"s1"}', '20["hi"]']
+
+
 def test_ack_to_pending_namespace_is_held() -> None:
     session = make()
     session.receive_message("0")
@@ -269,16 +289,23 @@ def test_ack_to_pending_namespace_is_held() -> None:
 def test_connect_timeout_deadline() -> None:
     session = make(now=100.0, connect_timeout=45.0)
     assert session.next_deadline() == 145.0
-    assert not session.connect_timed_out(144.999)
-    assert session.connect_timed_out(145.0)
-    assert session.connect_timed_out(500.0)
+    assert session.handle_timer(144.999) == []
+    assert session.next_deadline() == 145.0  # early: the caller sets its timer again
+    assert session.handle_timer(145.0) == [ConnectTimedOut()]
+
+
+def test_the_connect_timeout_is_reported_once() -> None:
+    session = make(now=0.0, connect_timeout=10.0)
+    assert session.handle_timer(500.0) == [ConnectTimedOut()]
+    assert session.next_deadline() is None
+    assert session.handle_timer(501.0) == []
 
 
 def test_connect_request_alone_does_not_stop_the_timeout() -> None:
     session = make(now=0.0, connect_timeout=10.0)
     session.receive_message("0")
     assert session.next_deadline() == 10.0
-    assert session.connect_timed_out(10.0)
+    assert session.handle_timer(10.0) == [ConnectTimedOut()]
 
 
 def test_begin_connect_clears_the_deadline() -> None:
@@ -286,7 +313,7 @@ def test_begin_connect_clears_the_deadline() -> None:
     session.receive_message("0")
     session.begin_connect("/", "s1")
     assert session.next_deadline() is None
-    assert not session.connect_timed_out(1e9)
+    assert session.handle_timer(1e9) == []
 
 
 # --- paired in-memory peers: the spec's sample session -------------------------------------------

@@ -1,0 +1,39 @@
+"""What a manager needs of the server: the narrow seam between them (DESIGN.md, "Layers").
+
+A manager decides *who* receives a packet (rooms, and for message-queue managers, other
+processes); the server owns the Engine.IO sessions of this process and *delivers*. The server
+hands an implementation of ``Delivery`` to ``Manager.set_server``; managers import nothing from
+``greensio.server``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from greensio.transports.frames import PreparedMessages
+
+
+class Delivery(Protocol):
+    """Delivery to this process's connected clients, by Engine.IO sid."""
+
+    def encode_event(self, namespace: str, event: str, args: list[Any]) -> PreparedMessages:
+        """Encode an EVENT once, to ``deliver`` to any number of recipients."""
+        ...
+
+    def deliver(self, eio_sid: str, namespace: str, prepared: PreparedMessages) -> None:
+        """Send an encoded packet to one connection's ``namespace`` (nothing if it is gone)."""
+        ...
+
+    def deliver_with_ack(
+        self,
+        eio_sid: str,
+        namespace: str,
+        event: str,
+        args: list[Any],
+        callback: Callable[..., Any],
+        timeout: float | None = None,
+    ) -> None:
+        """Send an EVENT asking for an ack (its own ack id, so encoded per recipient); the ack
+        goes to ``callback(*args)``; with ``timeout``, ``callback(error)`` when none comes."""
+        ...

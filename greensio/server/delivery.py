@@ -1,0 +1,89 @@
+"""Delivery to this process's clients: the server's side of ``greensio.managers.delivery``.
+
+A broadcast's EVENT is encoded once (``encode_event``) and framed once for every WebSocket
+recipient (``PreparedMessages``); an EVENT that asks for an ack is encoded per recipient, since
+each gets its own ack id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from greensio.engineio.server import EngineIOServer
+from greensio.protocol.socketio.packets import PacketCodec, encode_event
+from greensio.server.remote_client import RemoteClient
+from greensio.transports.frames import PreparedMessages
+
+T = TypeVar("T")
+
+
+class LocalDelivery:
+    """Sends encoded packets to ``clients`` (by Engine.IO sid) through the Engine.IO server."""
+
+    __slots__ = ("eio", "codec", "clients")
+
+    def __init__(
+        self, eio: EngineIOServer, codec: PacketCodec, clients: dict[str, RemoteClient]
+    ) -> None:
+        self.eio = eio
+        self.codec = codec
+        self.clients = clients
+
+    def encode_event(self, namespace: str, event: str, args: list[Any]) -> PreparedMessages:
+        """An EVENT encoded once, for any number of ``deliver`` calls."""
+        return PreparedMessages(encode_event(self.codec, namespace, event, args))
+
+    def deliver(self, eio_sid: str, namespace: str, prepared: PreparedMessages) -> None:
+        """Send ``prepared`` to one client's ``namespace``: held while its connect handler runs,
+        dropped if it is not there."""
+        client = self.clients.get(eio_sid)
+        if client is None:
+            return
+        messages = prepared.messages
+        with client.lock:
+            if client.session.send(namespace, messages) is messages:
+                self.eio.send_prepared(eio_sid, prepared)
+
+    def deliver_with_ack(
+        self,
+        eio_sid: str,
+        namespace: str,
+        event: str,
+        args: list[Any],
+        callback: Callable[..., Any],
+        timeout: float | None = None,
+    ) -> None:
+        """Send an EVENT whose ack goes to ``callback``; see ``managers.delivery.Delivery``."""
+        client = self.clients.get(eio_sid)
+        if client is None:
+            return
+        acks, timers = client.acks, self.eio.timers
+
+        def register(ack_id: int) -> None:
+            entry = acks.add_callback(
+                namespace, ack_id, callback, reports_errors=timeout is not None
+            )
+            if timeout is not None:
+                timers.call_at(self.eio.backend.monotonic() + timeout, acks.expire, ack_id, entry)
+
+        self.send_with_ack(client, namespace, event, args, register)
+
+    def send_with_ack(
+        self,
+        client: RemoteClient,
+        namespace: str,
+        event: str,
+        args: list[Any],
+        register: Callable[[int], T],
+    ) -> T:
+        """Send an EVENT with the client's next ack id, ``register(ack_id)`` first (under the
+        client's lock, so the ack cannot arrive before its entry); returns what it returned."""
+        with client.lock:
+            session = client.session
+            ack_id = session.next_ack_id()
+            entry = register(ack_id)
+            out = session.encode_event(namespace, event, args, ack_id)
+            if out:
+                self.eio.send_messages(client.eio_sid, out)
+        return entry
