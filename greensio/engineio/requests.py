@@ -202,13 +202,15 @@ class EngineIORequests:
             return http.error(start_response, 400, "Bad request", 3, cors)
         with sock.lock:
             attached = sock.session.attach_probe()
-        if not attached:
-            return http.error(start_response, 400, "Bad request", 3, cors)
         ws = self._accept_websocket(sock, environ, start_response)
         if ws is None:
-            with sock.lock:
-                sock.session.detach_probe()
+            if attached:
+                with sock.lock:
+                    sock.session.detach_probe()
             return http.error(start_response, 400, "Bad request", 3, cors)
+        if not attached:
+            ws.close()  # refused as attach_probe says: accepted, then closed
+            return []
         self._read_websocket(sock, ws, probing=True)
         return []
 
@@ -253,6 +255,8 @@ class EngineIORequests:
                         self.logger.info("%s: upgrade probe failed: %s", sock.sid, exc)
                         break
                     ws.send_many(list(session.take_probe_frames()))
+                    if isinstance(ws, WebSocketConnection):
+                        ws.flush_coalesced()  # 3probe before any later request is answered
                     if session.transport is Transport.WEBSOCKET:
                         probing = False
                         sock.ws = ws

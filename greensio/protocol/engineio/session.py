@@ -243,7 +243,12 @@ class EngineSession:
         return self._receive_packets([packet], now)
 
     def attach_probe(self) -> bool:
-        """A WebSocket with this sid arrived for the upgrade; False means refuse it."""
+        """A WebSocket with this sid arrived for the upgrade; False means refuse it.
+
+        A refused WebSocket is accepted, then closed at once, never answered with an HTTP error:
+        a second WebSocket for a session that is upgrading or upgraded is ignored that way by
+        the reference server, and the official suite's client fails on an HTTP error there.
+        """
         if (
             self.transport is not Transport.POLLING
             or "websocket" not in self.upgrades
