@@ -286,7 +286,7 @@ class EngineIORequests:
         session = sock.session
         with sock.lock:
             try:
-                session.begin_poll()
+                session.begin_poll(self.backend.monotonic())
                 rejected = None
             except RequestRejected as exc:
                 sock.flush()

@@ -174,15 +174,19 @@ class EngineSession:
         return frames
 
     # --- long-polling ----------------------------------------------------------------------------
-    def begin_poll(self) -> None:
+    def begin_poll(self, now: float | None = None) -> None:
         """A GET arrived. Raises RequestRejected when the GET must get a 400.
 
         A GET while another is pending closes the session (the pending one is answered with CLOSE).
+        With ``now``, the heartbeat is judged first: a client that let ``ping_interval`` +
+        ``ping_timeout`` pass since its last PONG (or the handshake) is gone, even if the timer
+        that closes it has not run yet, as python-engineio checks on every request.
         """
+        expired = self._expire(now) if now is not None else []
         if self.transport is not Transport.POLLING:
-            raise RequestRejected("session is not polling")
+            raise RequestRejected("session is not polling", expired)
         if self.close_reason is not None and not self.awaits_last_poll:
-            raise RequestRejected("session is closed")
+            raise RequestRejected("session is closed", expired)
         if self._poll_pending:
             events = self._close(CloseReason.TRANSPORT_ERROR, notify_client=True)
             raise RequestRejected("concurrent GET on one session", events)
@@ -312,6 +316,15 @@ class EngineSession:
         elif now >= self._next_ping_at:
             self._outbox.append(_PING)
             self._pong_deadline = now + self.ping_timeout + self.ping_grace
+        return []
+
+    def _expire(self, now: float) -> list[Event]:
+        # ``_next_ping_at`` moves only with a PONG: the PING due then has had its timeout, whether
+        # or not a late timer has queued it yet.
+        if self.close_reason is None and now >= (
+            self._next_ping_at + self.ping_timeout + self.ping_grace
+        ):
+            return self._close(CloseReason.PING_TIMEOUT)
         return []
 
     # --- closing ---------------------------------------------------------------------------------

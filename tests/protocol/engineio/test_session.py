@@ -164,6 +164,48 @@ def test_ping_timeout_answers_a_pending_poll_with_noop() -> None:
     assert session.end_poll() == "6"
 
 
+def test_a_poll_past_the_heartbeat_deadline_finds_the_session_closed() -> None:
+    # The official suite's "closes the session upon ping timeout": a GET made ping_interval +
+    # ping_timeout after the handshake gets 400 even if the timer has not run (or ran late).
+    session = make(now=10.0)
+    session.begin_poll(10.0 + INTERVAL + TIMEOUT - 0.001)  # still alive
+    assert session.end_poll() is None
+    session.abandon_poll()
+    with pytest.raises(RequestRejected) as rejected:
+        session.begin_poll(10.0 + INTERVAL + TIMEOUT)
+    assert rejected.value.events == closed(CloseReason.PING_TIMEOUT)
+    assert session.close_reason is CloseReason.PING_TIMEOUT
+    with pytest.raises(RequestRejected) as again:
+        session.begin_poll(1000.0)
+    assert again.value.events == []  # reported once
+
+
+def test_a_late_timer_does_not_extend_the_deadline_of_a_poll() -> None:
+    session = make()
+    session.handle_timer(INTERVAL + 1.0)  # the PING was queued a second late
+    assert session.next_deadline() == INTERVAL + 1.0 + TIMEOUT
+    with pytest.raises(RequestRejected) as rejected:
+        session.begin_poll(INTERVAL + TIMEOUT)
+    assert rejected.value.events == closed(CloseReason.PING_TIMEOUT)
+
+
+def test_a_pong_moves_the_deadline_of_a_poll() -> None:
+    session = make()
+    client = PollingClient(session)
+    session.handle_timer(INTERVAL)
+    assert client.get() == "2"
+    client.post("3", now=30.0)
+    session.begin_poll(30.0 + INTERVAL + TIMEOUT - 0.001)
+    assert not session.closed
+
+
+def test_a_poll_on_a_websocket_session_past_the_deadline_reports_the_close() -> None:
+    session = make(Transport.WEBSOCKET)
+    with pytest.raises(RequestRejected) as rejected:
+        session.begin_poll(INTERVAL + TIMEOUT)
+    assert rejected.value.events == closed(CloseReason.PING_TIMEOUT)
+
+
 # --- long-polling ---------------------------------------------------------------------------------
 def test_poll_waits_until_something_is_sent() -> None:
     session = make()
