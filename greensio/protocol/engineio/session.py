@@ -23,7 +23,7 @@ session to WebSocket for good. From then on polling requests on the session are 
 Closing: ``close()`` (server), a CLOSE packet (client), a heartbeat timeout, a transport that went
 away (``transport_closed``) or a protocol violation end the session once, reported as one
 ``SessionClosed`` event. A server close queues a CLOSE packet for the client; a pending GET is
-answered (CLOSE, or NOOP when the client itself closed), and without one the next GET fetches it
+answered (CLOSE, or NOOP when the client itself closed), and without one the next GET gets it
 (``awaits_last_poll``); after that every request on the session is refused.
 
 Nobody but this class changes this state.
@@ -129,12 +129,13 @@ class EngineSession:
 
     @property
     def awaits_last_poll(self) -> bool:
-        """Closed by the server with no GET pending: the next GET must still fetch the CLOSE."""
+        """Closed with no GET pending, the next GET must still be answered: it fetches the
+        server's CLOSE, or the NOOP due to the client's last GET after the client's CLOSE."""
         return (
             self.close_reason is not None
             and self.transport is Transport.POLLING
             and not self._poll_pending
-            and bool(self._outbox)
+            and (bool(self._outbox) or self._answer_poll_with_noop)
         )
 
     # --- output ----------------------------------------------------------------------------------
@@ -355,8 +356,9 @@ class EngineSession:
                 self._next_ping_at = now + self.ping_interval
             elif kind is PacketType.CLOSE:
                 events += self._close(CloseReason.CLIENT_DISCONNECT)
-                if self._poll_pending:
-                    self._answer_poll_with_noop = True
+                # The pending GET ends with NOOP; so does the one the client sent alongside its
+                # CLOSE when that GET arrives second (two connections: either may come first).
+                self._answer_poll_with_noop = self.transport is Transport.POLLING
                 break
             elif kind is PacketType.NOOP:
                 continue

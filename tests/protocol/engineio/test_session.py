@@ -300,7 +300,6 @@ def test_client_close_while_poll_pending_answers_noop() -> None:
 def test_client_close_without_a_pending_poll() -> None:
     session = make()
     assert PollingClient(session).post("1") == closed(CloseReason.CLIENT_DISCONNECT)
-    assert not session.has_output()
     assert session.next_deadline() is None
 
 
@@ -357,12 +356,23 @@ def test_closed_session_rejects_polling_requests() -> None:
         session.begin_poll()
 
 
-def test_a_client_close_leaves_nothing_for_a_last_poll() -> None:
+def test_a_client_close_leaves_a_noop_for_one_last_poll() -> None:
+    # The official suite's "forcefully closes the session": the client sends its GET and its
+    # POST "1" at once, on two connections; when the POST arrives first, the GET still gets NOOP.
     session = make()
     PollingClient(session).post("1")
-    assert session.closed and not session.awaits_last_poll
+    assert session.closed and session.awaits_last_poll
+    session.begin_poll()
+    assert session.end_poll() == "6"
+    assert not session.awaits_last_poll and not session.has_output()
     with pytest.raises(RequestRejected):
         session.begin_poll()
+
+
+def test_a_client_close_over_websocket_leaves_no_last_poll() -> None:
+    session = make(Transport.WEBSOCKET)
+    session.receive_websocket_message("1", 0.0)
+    assert session.closed and not session.awaits_last_poll and not session.has_output()
 
 
 def test_websocket_session_rejects_polling_requests() -> None:
