@@ -224,13 +224,15 @@ class RequestHandler:
     ) -> Any:
         with sock.lock:
             attached = sock.session.attach_probe()
-        if not attached:
-            return _reject(start_response, REJECTED, cors)
         ws = self._accept_websocket(sock, environ, start_response)
         if ws is None:
-            with sock.lock:
-                sock.session.websocket_closed(probe=True)
+            if attached:
+                with sock.lock:
+                    sock.session.websocket_closed(probe=True)
             return _reject(start_response, REJECTED, cors)
+        if not attached:
+            ws.close()  # refused as attach_probe says: accepted, then closed (as engine.io)
+            return []
         self._read_websocket(sock, ws, probe=True)
         return []
 
@@ -272,6 +274,8 @@ class RequestHandler:
                 events, outcome = session.receive_websocket(message, now, probe=probe)
                 if outcome.reply:
                     ws.send_many(list(outcome.reply))
+                    if isinstance(ws, WebSocketConnection):
+                        ws.flush_coalesced()  # 3probe before any later request is answered
                 if outcome.adopt:
                     probe = False
                     sock.ws = ws
@@ -298,7 +302,7 @@ class RequestHandler:
         session = sock.session
         with sock.lock:
             try:
-                session.begin_poll()
+                session.begin_poll(self.backend.monotonic())
                 rejected = None
             except RequestRejected as exc:
                 sock.flush()

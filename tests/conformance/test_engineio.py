@@ -10,6 +10,8 @@ Engine.IO echo server; here the server is a Socket.IO server, so "echo" is a Soc
 from __future__ import annotations
 
 import json
+import select
+import socket
 import time
 
 import pytest
@@ -33,6 +35,9 @@ LIMIT = 1000
 PAYLOAD_PACKETS = 16  # python-socketio's fixed Payload.max_decode_packets
 LIMITED = {"max_http_buffer_size": LIMIT}
 LIMITED_GREENSIO = {"max_payload_packets": PAYLOAD_PACKETS}
+
+#: Repetitions of a scenario whose failure on the old behaviour was a race.
+RACE_ROUNDS = 10
 
 ALLOWED_ORIGIN = "http://allowed.example"
 FOREIGN_ORIGIN = "http://foreign.example"
@@ -207,6 +212,18 @@ def test_polling_session_is_closed_upon_ping_timeout(wire):
 
 
 @pytest.mark.timeout(TIMEOUT)
+def test_polling_right_at_the_ping_timeout_is_rejected(wire):
+    # As the official suite checks it: no slack, whenever the server's timer runs. The old
+    # behaviour failed when the timer ran late: several sessions make that likely.
+    opened = []
+    for _ in range(RACE_ROUNDS):
+        opened.append((wire.open(), time.monotonic()))
+    for sid, at in opened:
+        time.sleep(max(at + PING_INTERVAL + PING_TIMEOUT - time.monotonic(), 0))
+        assert quick_get_status(wire, sid) == 400
+
+
+@pytest.mark.timeout(TIMEOUT)
 def test_websocket_ping_pong(wire):
     ws, _ = wire.ws_open()
     for _ in range(3):
@@ -230,6 +247,16 @@ def test_polling_close_packet_ends_the_pending_get_with_noop(wire):
     time.sleep(0.05 * UNIT)
     assert wire.post(sid, "1").status_code == 200
     response = pending.result()
+    assert (response.status_code, response.text) == (200, "6")
+    assert wire.get(sid).status_code == 400
+
+
+@pytest.mark.timeout(TIMEOUT)
+def test_polling_close_packet_then_the_last_get_gets_noop(wire):
+    # The official suite sends its GET and its POST "1" at once; the POST may be served first.
+    sid = wire.open()
+    assert wire.post(sid, "1").status_code == 200
+    response = wire.get(sid)
     assert (response.status_code, response.text) == (200, "6")
     assert wire.get(sid).status_code == 400
 
@@ -331,6 +358,66 @@ def test_second_websocket_with_the_same_sid_is_refused(wire):
     assert wire.ws_refused(sid=sid)
     ws.send("42" + message("still open"))
     assert wire.recv(ws) == '42["message-back","still open"]'
+
+
+def blind_upgrade(wire, sid: str):
+    """Open the probe WebSocket and send ``2probe`` and ``5`` back to back, reading nothing (as
+    the official suite's "ignores ... with same sid after upgrade" tests do); the socket."""
+    ws = wire.websocket(sid=sid)
+    ws.send("2probe")
+    ws.send("5")
+    return ws
+
+
+def quick_get_status(wire, sid: str) -> int:
+    """A polling GET on a new connection, sent as fast as the suite's Node client sends it
+    (``requests`` takes long enough to hide the race); its status code."""
+    host, port = wire.base_url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=WAIT) as conn:
+        conn.sendall(
+            f"GET /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\n"
+            f"Host: {host}:{port}\r\nConnection: close\r\n\r\n".encode()
+        )
+        status_line = conn.makefile("rb").readline()
+    return int(status_line.split()[1])
+
+
+def assert_readable_now(ws) -> None:
+    """Something already waits to be read on ``ws`` (no waiting for it)."""
+    assert select.select([ws.sock], [], [], 0)[0], "nothing had arrived on the WebSocket yet"
+
+
+@pytest.mark.timeout(TIMEOUT)
+def test_websocket_with_the_same_sid_during_the_upgrade_is_accepted_then_closed(wire):
+    # The official suite's "ignores WebSocket connection with same sid after upgrade": the
+    # second WebSocket must get its handshake (an HTTP error there is a connection error to the
+    # suite's client) and then be closed; the first one goes on.
+    sid = wire.connect_polling()
+    ws = blind_upgrade(wire, sid)
+    try:
+        second = wire.websocket(sid=sid)
+    except websocket.WebSocketBadStatusException as exc:
+        pytest.fail(f"the second WebSocket was refused at its handshake: {exc}")
+    assert wire.wait_closed(second, WAIT, pong=False) is not None
+    assert wire.recv(ws) == "3probe"
+    ws.send("42" + message("still open"))
+    assert wire.recv(ws) == '42["message-back","still open"]'
+
+
+@pytest.mark.timeout(TIMEOUT)
+def test_polling_right_after_a_blind_upgrade_is_rejected(wire):
+    # The official suite's "ignores HTTP requests with same sid after upgrade": a GET sent after
+    # 2probe and 5 gets 400, and 3probe is on its way before that answer (the suite's next read
+    # on the WebSocket must be the echo, not a late 3probe). The order is a race on the old
+    # behaviour, so the scenario runs several times.
+    for _ in range(RACE_ROUNDS):
+        sid = wire.connect_polling()
+        ws = blind_upgrade(wire, sid)
+        assert quick_get_status(wire, sid) == 400
+        assert_readable_now(ws)
+        assert wire.recv(ws) == "3probe"
+        ws.send("42" + message("still open"))
+        assert wire.recv(ws) == '42["message-back","still open"]'
 
 
 @pytest.mark.timeout(TIMEOUT)

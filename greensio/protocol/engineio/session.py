@@ -26,7 +26,7 @@ requests on the session are refused. Anything else on the probe ends the probe, 
 Closing: ``close()`` (server), a CLOSE packet (client), a heartbeat timeout, a transport that went
 away (``transport_closed``) or a protocol violation end the session once, reported as one
 ``SessionClosed`` event. A server close queues a CLOSE packet for the client; a pending GET is
-answered (CLOSE, or NOOP when the client itself closed), and without one the next GET fetches it
+answered (CLOSE, or NOOP when the client itself closed), and without one the next GET gets it
 (``awaits_last_poll``); after that every request on the session is refused.
 
 Nobody but this class changes this state.
@@ -149,12 +149,13 @@ class EngineSession:
 
     @property
     def awaits_last_poll(self) -> bool:
-        """Closed by the server with no GET pending: the next GET must still fetch the CLOSE."""
+        """Closed with no GET pending, the next GET must still be answered: it fetches the
+        server's CLOSE, or the NOOP due to the client's last GET after the client's CLOSE."""
         return (
             self.close_reason is not None
             and self.transport is Transport.POLLING
             and not self._poll_pending
-            and bool(self._outbox)
+            and (bool(self._outbox) or self._answer_poll_with_noop)
         )
 
     # --- output ----------------------------------------------------------------------------------
@@ -189,15 +190,19 @@ class EngineSession:
         return frames
 
     # --- long-polling ----------------------------------------------------------------------------
-    def begin_poll(self) -> None:
+    def begin_poll(self, now: float | None = None) -> None:
         """A GET arrived. Raises RequestRejected when the GET must get a 400.
 
         A GET while another is pending closes the session (the pending one is answered with CLOSE).
+        With ``now``, the heartbeat is judged first: a client that let ``ping_interval`` +
+        ``ping_timeout`` pass since its last PONG (or the handshake) is gone, even if the timer
+        that closes it has not run yet, as python-engineio checks on every request.
         """
+        expired = self._expire(now) if now is not None else []
         if self.transport is not Transport.POLLING:
-            raise RequestRejected("session is not polling")
+            raise RequestRejected("session is not polling", expired)
         if self.close_reason is not None and not self.awaits_last_poll:
-            raise RequestRejected("session is closed")
+            raise RequestRejected("session is closed", expired)
         if self._poll_pending:
             events = self._close(CloseReason.TRANSPORT_ERROR, notify_client=True)
             raise RequestRejected("concurrent GET on one session", events)
@@ -259,7 +264,12 @@ class EngineSession:
         return self._receive_packets([packet], now)
 
     def attach_probe(self) -> bool:
-        """A WebSocket with this sid arrived for the upgrade; False means refuse it."""
+        """A WebSocket with this sid arrived for the upgrade; False means refuse it.
+
+        A refused WebSocket is accepted, then closed at once, never answered with an HTTP error:
+        a second WebSocket for a session that is upgrading or upgraded is ignored that way by
+        the reference server, and the official suite's client fails on an HTTP error there.
+        """
         if (
             self.transport is not Transport.POLLING
             or "websocket" not in self.upgrades
@@ -339,6 +349,15 @@ class EngineSession:
             self._pong_deadline = now + self.ping_timeout + self.ping_grace
         return []
 
+    def _expire(self, now: float) -> list[Event]:
+        # ``_next_ping_at`` moves only with a PONG: the PING due then has had its timeout, whether
+        # or not a late timer has queued it yet.
+        if self.close_reason is None and now >= (
+            self._next_ping_at + self.ping_timeout + self.ping_grace
+        ):
+            return self._close(CloseReason.PING_TIMEOUT)
+        return []
+
     # --- closing ---------------------------------------------------------------------------------
     def close(self) -> list[Event]:
         """Close from the server side; a CLOSE packet is queued for the client."""
@@ -367,8 +386,9 @@ class EngineSession:
                 self._next_ping_at = now + self.ping_interval
             elif kind is PacketType.CLOSE:
                 events += self._close(CloseReason.CLIENT_DISCONNECT)
-                if self._poll_pending:
-                    self._answer_poll_with_noop = True
+                # The pending GET ends with NOOP; so does the one the client sent alongside its
+                # CLOSE when that GET arrives second (two connections: either may come first).
+                self._answer_poll_with_noop = self.transport is Transport.POLLING
                 break
             elif kind is PacketType.NOOP:
                 continue

@@ -166,6 +166,48 @@ def test_ping_timeout_answers_a_pending_poll_with_noop() -> None:
     assert session.end_poll() == "6"
 
 
+def test_a_poll_past_the_heartbeat_deadline_finds_the_session_closed() -> None:
+    # The official suite's "closes the session upon ping timeout": a GET made ping_interval +
+    # ping_timeout after the handshake gets 400 even if the timer has not run (or ran late).
+    session = make(now=10.0)
+    session.begin_poll(10.0 + INTERVAL + TIMEOUT - 0.001)  # still alive
+    assert session.end_poll() is None
+    session.abandon_poll()
+    with pytest.raises(RequestRejected) as rejected:
+        session.begin_poll(10.0 + INTERVAL + TIMEOUT)
+    assert rejected.value.events == closed(CloseReason.PING_TIMEOUT)
+    assert session.close_reason is CloseReason.PING_TIMEOUT
+    with pytest.raises(RequestRejected) as again:
+        session.begin_poll(1000.0)
+    assert again.value.events == []  # reported once
+
+
+def test_a_late_timer_does_not_extend_the_deadline_of_a_poll() -> None:
+    session = make()
+    session.handle_timer(INTERVAL + 1.0)  # the PING was queued a second late
+    assert session.next_deadline() == INTERVAL + 1.0 + TIMEOUT
+    with pytest.raises(RequestRejected) as rejected:
+        session.begin_poll(INTERVAL + TIMEOUT)
+    assert rejected.value.events == closed(CloseReason.PING_TIMEOUT)
+
+
+def test_a_pong_moves_the_deadline_of_a_poll() -> None:
+    session = make()
+    client = PollingClient(session)
+    session.handle_timer(INTERVAL)
+    assert client.get() == "2"
+    client.post("3", now=30.0)
+    session.begin_poll(30.0 + INTERVAL + TIMEOUT - 0.001)
+    assert not session.closed
+
+
+def test_a_poll_on_a_websocket_session_past_the_deadline_reports_the_close() -> None:
+    session = make(Transport.WEBSOCKET)
+    with pytest.raises(RequestRejected) as rejected:
+        session.begin_poll(INTERVAL + TIMEOUT)
+    assert rejected.value.events == closed(CloseReason.PING_TIMEOUT)
+
+
 # --- long-polling ---------------------------------------------------------------------------------
 def test_poll_waits_until_something_is_sent() -> None:
     session = make()
@@ -260,7 +302,6 @@ def test_client_close_while_poll_pending_answers_noop() -> None:
 def test_client_close_without_a_pending_poll() -> None:
     session = make()
     assert PollingClient(session).post("1") == closed(CloseReason.CLIENT_DISCONNECT)
-    assert not session.has_output()
     assert session.next_deadline() is None
 
 
@@ -317,12 +358,23 @@ def test_closed_session_rejects_polling_requests() -> None:
         session.begin_poll()
 
 
-def test_a_client_close_leaves_nothing_for_a_last_poll() -> None:
+def test_a_client_close_leaves_a_noop_for_one_last_poll() -> None:
+    # The official suite's "forcefully closes the session": the client sends its GET and its
+    # POST "1" at once, on two connections; when the POST arrives first, the GET still gets NOOP.
     session = make()
     PollingClient(session).post("1")
-    assert session.closed and not session.awaits_last_poll
+    assert session.closed and session.awaits_last_poll
+    session.begin_poll()
+    assert session.end_poll() == "6"
+    assert not session.awaits_last_poll and not session.has_output()
     with pytest.raises(RequestRejected):
         session.begin_poll()
+
+
+def test_a_client_close_over_websocket_leaves_no_last_poll() -> None:
+    session = make(Transport.WEBSOCKET)
+    session.receive_websocket_message("1", 0.0)
+    assert session.closed and not session.awaits_last_poll and not session.has_output()
 
 
 def test_websocket_session_rejects_polling_requests() -> None:
