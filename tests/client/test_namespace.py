@@ -157,6 +157,8 @@ def test_seed_chat_client_namespace_as_written() -> None:
         server.start()
         try:
             client.start(ready_line="Username set successfully", timeout=10 * UNIT)
+            # Its username_set handler goes on to emit join_room: Ctrl+C once that has arrived.
+            wait_until(lambda: "joined general" in server.log, timeout=10 * UNIT)
             assert client.proc is not None
             client.proc.send_signal(signal.SIGINT)
             assert client.proc.wait(5 * UNIT) == 0
