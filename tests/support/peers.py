@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable
 
@@ -120,3 +121,28 @@ class Peer:
     def close(self) -> None:
         if self.sio.connected:
             self.sio.disconnect()
+
+
+class PingCounter(logging.Handler):
+    """Counts the PINGs a python-engineio client logs as received (``client.logger = ...``).
+
+    The server sends its next PING only once the last one was answered, so the n-th PING is
+    proof that n - 1 PONGs were taken, with no need to sleep through a heartbeat.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.pings = 0
+        self._changed = threading.Condition()
+        self.logger = logging.Logger("greensio-tests.ping-counter", logging.INFO)
+        self.logger.addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("Received packet PING"):
+            with self._changed:
+                self.pings += 1
+                self._changed.notify_all()
+
+    def wait_for(self, count: int, timeout: float = STEP) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: self.pings >= count, timeout)
