@@ -144,6 +144,8 @@ class Client(HandlerRegistration):
         self._finished.set()
         self._server_disconnected = False
         self._reconnecting = False
+        #: The task running a queued handler, if any (they run one at a time, in ``tasks``).
+        self._handler_task: object = None
         if handle_sigint:
             register_for_sigint(self)
 
@@ -417,7 +419,8 @@ class Client(HandlerRegistration):
                     self._send(session.disconnect(namespace))
         if self.eio.state != "disconnected":
             self.eio.disconnect()
-        self._finished.wait(self.request_timeout)
+        if self.backend.current_task() is not self._handler_task:  # a handler would wait on itself
+            self._finished.wait(self.request_timeout)
 
     def shutdown(self) -> None:
         """Stop the client: disconnect if connected, stop if reconnecting."""
@@ -513,11 +516,24 @@ class Client(HandlerRegistration):
                 self.backend.spawn(self._reconnect_loop)
         elif not self._reconnecting:
             self._drop_offline()
+            # Behind the disconnect handlers: wait() and disconnect() return once they have run,
+            # as python-socketio's do (a script that ends on Ctrl+C still sees its on_disconnect).
+            self.tasks.run_in_order(self._finish)
+
+    def _finish(self) -> None:
+        if self.eio.state == "disconnected" and not self._reconnecting:  # not connected anew
             self._finished.set()
 
     # --- handlers --------------------------------------------------------------------------------
     def _trigger_later(self, event: str, namespace: str, *args: Any) -> None:
-        self.tasks.run_in_order(self._trigger, event, namespace, *args)
+        self.tasks.run_in_order(self._queued_trigger, event, namespace, *args)
+
+    def _queued_trigger(self, event: str, namespace: str, *args: Any) -> Any:
+        self._handler_task = self.backend.current_task()
+        try:
+            return self._trigger(event, namespace, *args)
+        finally:
+            self._handler_task = None
 
     def _trigger(self, event: str, namespace: str, *args: Any) -> Any:
         found = self.registry.find(event, namespace)
@@ -529,7 +545,11 @@ class Client(HandlerRegistration):
         return handler(*prefix, *args)
 
     def _handle_event(self, event: EventReceived) -> None:
-        result = self._trigger(event.event, event.namespace, *event.args)
+        self._handler_task = self.backend.current_task()
+        try:
+            result = self._trigger(event.event, event.namespace, *event.args)
+        finally:
+            self._handler_task = None
         if event.ack_id is None:
             return
         with self.lock:

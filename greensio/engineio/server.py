@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from greensio._logging import make_logger
-from greensio.backends import get_backend
+from greensio.backends import Backend, get_backend
 from greensio.backends.timers import Timers
 from greensio.engineio.requests import RequestHandler, RequestSettings
 from greensio.engineio.socket import EngineSocket
@@ -61,10 +61,12 @@ class EngineIOServer:
         max_payload_packets: int = 1000,
         poll_batch_packets: int = 16,
         http_keepalive_takeover: bool = True,
+        backend: Backend | None = None,
         **unknown: Any,
     ) -> None:
         _check_options(unknown)
-        self.backend = get_backend(async_mode)
+        #: ``backend``: a ``Backend`` object in place of ``async_mode``'s (tests: ``FakeBackend``).
+        self.backend = backend if backend is not None else get_backend(async_mode)
         self.async_mode = self.backend.name
         # python-engineio also takes (interval, grace): the grace is extra time for a late PONG.
         if isinstance(ping_interval, (tuple, list)):

@@ -402,6 +402,24 @@ def test_client_disconnect(server, make_client, transports) -> None:
     client.disconnect()  # again: nothing to do
 
 
+def test_disconnect_and_wait_return_after_the_disconnect_handler(server, make_client) -> None:
+    # As python-socketio's, which runs it before returning: a script that ends right after
+    # (Ctrl+C, handle_sigint) still sees its on_disconnect run. And a handler may disconnect.
+    client = make_client()
+    ran = []
+
+    def slow_disconnect_handler(reason):
+        time.sleep(0.2 * UNIT)
+        client.disconnect()  # from the handler: must not wait for itself
+        ran.append(reason)
+
+    client.on("disconnect", slow_disconnect_handler)
+    client.connect(server.url, transports=["websocket"])
+    client.disconnect()  # had the handler waited on itself, this would time out before it ran
+    assert ran == ["client disconnect"]
+    client.wait()
+
+
 def test_server_disconnect(server, make_client, transports) -> None:
     client = make_client(**FAST_RECONNECT)
     record = listen(client)

@@ -13,7 +13,7 @@ from greensio import exceptions
 from tests.apps.interop import PRIVATE, SERVER_BLOB, TOKEN
 from tests.support.client_servers import IMPLS, peer_server, wait_until
 from tests.support.peers import Recorder
-from tests.support.servers import UNIT, ServerProcess, python_server
+from tests.support.servers import UNIT, ServerProcess, port_reserved, python_server
 
 pytestmark = pytest.mark.timeout(30 * UNIT)
 
@@ -152,16 +152,19 @@ def test_seed_chat_client_namespace_as_written() -> None:
     the seed's ChatNamespace; Ctrl+C (handled by the client) ends its ``sio.wait()``."""
     server = python_server("tests.apps.seed_server:build")
     server.argv += ["--port", str(SEED_PORT)]
-    server.start()
     client = ServerProcess([sys.executable, "-m", "tests.apps.seed_client"])
-    try:
-        client.start(ready_line="Username set successfully", timeout=10 * UNIT)
-        assert client.proc is not None
-        client.proc.send_signal(signal.SIGINT)
-        assert client.proc.wait(5 * UNIT) == 0
-    finally:
-        client.stop()
-        server.stop()
+    with port_reserved(SEED_PORT):  # the same test in another run on this machine would collide
+        server.start()
+        try:
+            client.start(ready_line="Username set successfully", timeout=10 * UNIT)
+            # Its username_set handler goes on to emit join_room: Ctrl+C once that has arrived.
+            wait_until(lambda: "joined general" in server.log, timeout=10 * UNIT)
+            assert client.proc is not None
+            client.proc.send_signal(signal.SIGINT)
+            assert client.proc.wait(5 * UNIT) == 0
+        finally:
+            client.stop()
+            server.stop()
     wait_until(lambda: "stopped by Ctrl+C" in client.log)  # the output is read by a thread
     lines = [line.strip() for line in client.output]
     assert lines[:3] == [
@@ -169,8 +172,9 @@ def test_seed_chat_client_namespace_as_written() -> None:
         "Welcome message: Welcome to chat!",
         "Username set successfully",
     ]
-    # The disconnect handler runs in the client's handler thread, so its line and main()'s last
-    # one may come in either order (even interleaved).
-    assert "Disconnected from chat namespace" in client.log
+    # Ctrl+C disconnects first, and disconnect() returns once the disconnect handler has run (as
+    # python-socketio's), so its line comes before the KeyboardInterrupt's.
+    assert "Disconnected from chat namespace" in lines
+    assert lines.index("Disconnected from chat namespace") < lines.index("stopped by Ctrl+C")
     assert "Traceback" not in client.log, client.log
     assert "connected to chat namespace" in server.log

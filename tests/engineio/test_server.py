@@ -26,6 +26,7 @@ import websocket
 from greensio import EngineIOServer
 from greensio.exceptions import UsageError
 from tests.apps.engineio_echo import DISCONNECT, ENVIRON, REASONS, TEST_HEADER, TRANSPORT
+from tests.support.peers import PingCounter
 from tests.support.servers import UNIT, python_server
 
 APP = "tests.apps.engineio_echo:build"
@@ -206,8 +207,14 @@ def test_client_disconnect_reason(server, peer):
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_heartbeats_keep_a_live_client_connected(fast_server, peer, transport):
-    client = peer().connect(fast_server, transport)
-    time.sleep(2 * (PING_INTERVAL + PING_TIMEOUT))  # long enough to be dropped twice over
+    client = peer()
+    counter = PingCounter()
+    client.client.logger = counter.logger
+    client.connect(fast_server, transport)
+    # Enough PINGs to pass the first ping timeout (n intervals > one interval + the timeout),
+    # each sent only once the client's PONG to the last was taken (exact timing: test_heartbeat.py).
+    pings = int((PING_INTERVAL + PING_TIMEOUT) // PING_INTERVAL) + 1
+    assert counter.wait_for(pings, pings * PING_INTERVAL + WAIT), f"{counter.pings} PINGs"
     assert not client.disconnected.is_set()
     assert client.ask("still") == "still"
     assert client.sid not in reasons(fast_server, peer)

@@ -5,7 +5,9 @@ monkey-patched here. Handlers only record what they see; tests wait on the recor
 
 python-socketio's client hands every Engine.IO message to a new thread, so the order in which its
 handlers run is not the order on the wire; these tests never assert handler order (the JS tests
-check the wire order).
+check the wire order). For the same reason it can fill a binary packet's placeholders with its
+attachments out of order under load, so the client is ``InOrderClient`` (tests/support/peers.py),
+which collects attachments in arrival order and is python-socketio's client otherwise.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import threading
 import pytest
 import socketio
 
-from tests.support.peers import STEP, Recorder
+from tests.support.peers import STEP, InOrderClient, Recorder
 from tests.support.servers import UNIT
 
 pytestmark = pytest.mark.timeout(30 * UNIT)
@@ -44,7 +46,7 @@ class Peer:
         self.eio_log = ListHandler()
         eio_logger = logging.Logger("interop.engineio-client", logging.INFO)
         eio_logger.addHandler(self.eio_log)
-        self.sio = socketio.Client(
+        self.sio = InOrderClient(
             reconnection=False, request_timeout=5 * UNIT, engineio_logger=eio_logger
         )
         for namespace in ("/", PRIVATE):

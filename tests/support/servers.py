@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +29,7 @@ class ServerProcess:
     port: int = 0
     proc: subprocess.Popen | None = None
     output: list[str] = field(default_factory=list)
+    _pump: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -51,21 +57,24 @@ class ServerProcess:
                         self.port = int(parts[1])
                     ready.set()
 
-        threading.Thread(target=pump, daemon=True).start()
+        self._pump = threading.Thread(target=pump, daemon=True)
+        self._pump.start()
         if not ready.wait(timeout):
             self.stop()
             raise RuntimeError("server did not start:\n" + "".join(self.output))
         return self
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(5 * UNIT)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5 * UNIT)
+        """End the process; ``output`` then holds everything it wrote."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5 * UNIT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5 * UNIT)
+        if self._pump is not None:
+            self._pump.join(5 * UNIT)  # to the end of its output, not to where the reader was
 
     @property
     def log(self) -> str:
@@ -86,3 +95,29 @@ def python_server(
     for key, value in options.items():
         argv += ["--option", f"{key}={json.dumps(value)}"]
     return ServerProcess(argv)
+
+
+@contextlib.contextmanager
+def port_reserved(port: int, timeout: float = 30 * UNIT) -> Iterator[None]:
+    """Hold the fixed ``port`` for the duration, against every other test run on the machine.
+
+    Every other test server takes a port the kernel picks; a test that must listen on a fixed
+    one (the seed's client connects to localhost:5000, as written) would collide with the same
+    test of another suite running at the same time (parallel runs, several worktrees). This is
+    an exclusive ``flock`` on a file named after the port, waited for at most ``timeout``.
+    """
+    path = Path(tempfile.gettempdir()) / f"greensio-tests-port-{port}.lock"
+    with open(path, "a") as lock:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"port {port} stayed reserved by another test run") from None
+                time.sleep(0.05 * UNIT)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
