@@ -605,6 +605,25 @@ def test_under_gevent_monkey_patching(server) -> None:
     }
 
 
+def test_wait_returns_when_the_server_closes_under_gevent(server) -> None:
+    """The server leaves the namespace and closes the connection at once (socket.io's
+    ``disconnect(true)``) while ``wait()`` blocks in another greenlet. It once hung one run in
+    three: the CLOSE written by the client's own disconnect met a WebSocket whose close frame
+    was read but not yet acted on, the write raised, and the Engine.IO disconnect was never
+    dispatched."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.support.gevent_client", server.url, "closed", "30"]
+        + [str(2 * UNIT)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=25 * UNIT,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == {"iterations": 30, "hung": []}, done.stderr[-2000:]
+
+
 @pytest.mark.parametrize("blocked_in", ["wait", "receive"])
 def test_ctrl_c_while_blocked(server, blocked_in) -> None:
     """SIGINT handed to another thread still interrupts ``Client.wait()`` (or a
