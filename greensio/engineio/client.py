@@ -8,7 +8,6 @@ and writes from the caller. The upgrade (polling → WebSocket) runs in its own 
 from __future__ import annotations
 
 import logging
-import ssl
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -188,14 +187,6 @@ class EngineIOClient:
             )
         return self._http
 
-    def _ssl_context(self) -> ssl.SSLContext | None:
-        context = self.websocket_options.get("ssl_context")
-        if context is None and not self.ssl_verify:
-            context = ssl.create_default_context()
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        return context
-
     def _open_websocket(self, sid: str | None) -> WebSocketConnection:
         return connect_websocket(
             engineio_url(self._url, self._path, "websocket", sid),
@@ -203,7 +194,8 @@ class EngineIOClient:
             timeout=self.request_timeout,
             max_size=self.max_message_size,
             lock=self.backend.lock(),
-            ssl_context=self._ssl_context(),
+            ssl_context=self.websocket_options.get("ssl_context"),
+            ssl_verify=self.ssl_verify,
         )
 
     def _connect_polling(self, allow_upgrade: bool) -> None:

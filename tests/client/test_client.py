@@ -115,6 +115,8 @@ def test_two_namespaces(server, make_client, transports) -> None:
     private = listen(client, "welcome", "echo_event", namespace=PRIVATE)
     client.connect(server.url, auth=TOKEN, namespaces=["/", PRIVATE], transports=transports)
     assert set(client.namespaces) == {"/", PRIVATE}
+    client.namespaces.clear()  # a copy: the connection's state is the core's
+    assert set(client.namespaces) == {"/", PRIVATE}
     private_sid = client.get_sid(PRIVATE)
     assert private_sid and private_sid != client.sid
     assert private.wait_for("welcome") == ({"sid": private_sid, "auth": TOKEN},)
@@ -392,8 +394,9 @@ def test_client_disconnect(server, make_client, transports) -> None:
     record = listen(client)
     client.connect(server.url, transports=transports)
     client.disconnect()
-    assert record.wait_for("disconnect") == ("client disconnect",)
-    assert not client.connected and client.sid is None
+    # the handler has run when disconnect() returns, as with python-socketio
+    assert record.all("disconnect") == [("client disconnect",)]
+    assert not client.connected and client.sid is None and client.namespaces == {}
     client.wait()
     with pytest.raises(exceptions.BadNamespaceError):
         client.emit("echo", "after")  # not buffered: nothing will reconnect
@@ -416,7 +419,32 @@ def test_server_disconnect(server, make_client, transports) -> None:
     assert len(record.all("connect")) == 1 and not client.connected
 
 
+def test_disconnect_from_a_handler_returns_at_once(server, make_client) -> None:
+    # disconnect() waits for the queued handlers, but not from a handler: it would wait for itself
+    client = make_client()
+    took: list[float] = []
+
+    @client.on("welcome")
+    def welcome(data):
+        start = time.monotonic()
+        client.disconnect()
+        took.append(time.monotonic() - start)
+
+    client.connect(server.url, transports=["websocket"])
+    wait_until(lambda: took)
+    assert took[0] < 1 * UNIT
+    client.wait()
+
+
 # --- reconnection ---------------------------------------------------------------------------------
+def test_reconnection_options_are_checked_up_front() -> None:
+    # the backoff's own behaviour: tests/protocol/socketio/test_reconnect.py; its loop on a fake
+    # clock: tests/client/test_reconnect.py
+    for options in ({"randomization_factor": 2}, {"reconnection_delay": -1}):
+        with pytest.raises(exceptions.UsageError):
+            greensio.Client(async_mode="threading", handle_sigint=False, **options)
+
+
 @pytest.mark.parametrize("transport", ["polling", "websocket"])
 @pytest.mark.parametrize("impl", IMPLS)
 def test_reconnects_after_the_server_restarts(impl, transport, make_client) -> None:
@@ -583,16 +611,21 @@ def test_disconnect_stops_reconnecting(make_client) -> None:
 
 
 # --- under gevent ---------------------------------------------------------------------------------
-def test_under_gevent_monkey_patching(server) -> None:
+def run_child(module: str, *args: str, timeout: float) -> dict:
+    """Run ``python -m module args...`` from the repository; its last line of output, as JSON."""
     done = subprocess.run(
-        [sys.executable, "-m", "tests.support.gevent_client", server.url],
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=20 * UNIT,
+        timeout=timeout,
     )
     assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_under_gevent_monkey_patching(server) -> None:
+    result = run_child("tests.support.gevent_client", server.url, timeout=20 * UNIT)
     assert result == {
         "async_mode": "gevent",
         "patched": True,
@@ -611,17 +644,9 @@ def test_wait_returns_when_the_server_closes_under_gevent(server) -> None:
     three: the CLOSE written by the client's own disconnect met a WebSocket whose close frame
     was read but not yet acted on, the write raised, and the Engine.IO disconnect was never
     dispatched."""
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.support.gevent_client", server.url, "closed", "30"]
-        + [str(2 * UNIT)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=25 * UNIT,
-    )
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result == {"iterations": 30, "hung": []}, done.stderr[-2000:]
+    args = (server.url, "closed", "30", str(2 * UNIT))
+    result = run_child("tests.support.gevent_client", *args, timeout=25 * UNIT)
+    assert result == {"iterations": 30, "hung": []}
 
 
 @pytest.mark.parametrize("blocked_in", ["wait", "receive"])
@@ -629,15 +654,7 @@ def test_ctrl_c_while_blocked(server, blocked_in) -> None:
     """SIGINT handed to another thread still interrupts ``Client.wait()`` (or a
     ``SimpleClient.receive()`` without timeout), after handle_sigint's disconnect: the main
     thread's wait must wake up to run the handler."""
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.support.sigint_client", server.url, blocked_in],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=10 * UNIT,
-    )
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_child("tests.support.sigint_client", server.url, blocked_in, timeout=10 * UNIT)
     assert result["interrupted"] is True
     assert result["connected"] is False
     assert result["seconds"] < 2 * UNIT

@@ -1,0 +1,107 @@
+"""The client's reconnection loop on the deterministic ``FakeBackend``: the attempts come at the
+core's backoff delays on a clock that moves only when the test says so, with no real waiting."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from greensio import exceptions
+from greensio.backends.fake import FakeBackend
+from greensio.client.reconnect import retry_connection
+
+pytestmark = pytest.mark.timeout(30)
+
+START = 1000.0
+OPTIONS = {"delay": 1.0, "delay_max": 5.0, "randomization_factor": 0.5}
+logger = logging.getLogger("tests.client.reconnect")
+
+
+class Server:
+    """``connect_once`` for the loop: fails ``failures`` times, then connects; notes when."""
+
+    def __init__(self, backend: FakeBackend, failures: int, error: Exception | None = None):
+        self.backend = backend
+        self.failures = failures
+        self.error = error or exceptions.ConnectionError("refused")
+        self.attempts: list[float] = []
+
+    def connect_once(self) -> None:
+        self.attempts.append(self.backend.now - START)
+        if len(self.attempts) <= self.failures:
+            raise self.error
+
+
+def run_loop(backend, server, stop, attempts=0, random=lambda: 0.5, **options):
+    settings = {**OPTIONS, **options}
+    return backend.spawn(
+        retry_connection,
+        server.connect_once,
+        stop,
+        attempts=attempts,
+        logger=logger,
+        random=random,
+        **settings,
+    )
+
+
+def test_attempts_come_at_the_doubling_delays_until_one_succeeds() -> None:
+    backend = FakeBackend(START)
+    server = Server(backend, failures=5)
+    task = run_loop(backend, server, backend.event())
+    backend.advance(100)
+    # waits of 1, 2, 4, 5, 5, 5 s (no jitter at random 0.5)
+    assert server.attempts == [1.0, 3.0, 7.0, 12.0, 17.0, 22.0]
+    assert task.done.is_set() and task.value is True
+
+
+def test_jitter_follows_the_random_numbers_drawn() -> None:
+    backend = FakeBackend(START)
+    server = Server(backend, failures=2)
+    draws = iter([0.0, 0.75, 0.5])
+    run_loop(backend, server, backend.event(), random=lambda: next(draws))
+    backend.advance(100)
+    # 1 s * 0.5, then 2 s * 1.25, then 4 s
+    assert server.attempts == [0.5, 3.0, 7.0]
+
+
+def test_gives_up_after_the_attempts_allowed() -> None:
+    backend = FakeBackend(START)
+    server = Server(backend, failures=10)
+    task = run_loop(backend, server, backend.event(), attempts=3)
+    backend.advance(100)
+    assert server.attempts == [1.0, 3.0, 7.0]
+    assert task.value is False
+    assert backend.pending_deadlines() == []  # nothing left waiting
+
+
+def test_stop_ends_the_wait_at_once() -> None:
+    backend = FakeBackend(START)
+    server = Server(backend, failures=10)
+    stop = backend.event()
+    task = run_loop(backend, server, stop)
+    backend.advance(2.0)  # the first attempt (at 1 s) failed; the next is due at 3 s
+    stop.set()
+    backend.run()
+    assert task.value is False and server.attempts == [1.0]
+    assert backend.now == START + 2.0
+
+
+def test_no_attempt_once_stopped() -> None:
+    backend = FakeBackend(START)
+    server = Server(backend, failures=0)
+    stop = backend.event()
+    stop.set()
+    task = run_loop(backend, server, stop)
+    backend.run()
+    assert task.value is False and server.attempts == []
+
+
+def test_any_other_failure_is_logged_and_counts_as_an_attempt(caplog) -> None:
+    backend = FakeBackend(START)
+    server = Server(backend, failures=1, error=RuntimeError("the auth callable broke"))
+    task = run_loop(backend, server, backend.event())
+    backend.advance(10)
+    assert server.attempts == [1.0, 3.0] and task.value is True
+    assert "the auth callable broke" in caplog.text
