@@ -19,7 +19,7 @@ from greensio._logging import make_logger
 from greensio.acks import PendingAcks
 from greensio.backends.tasks import TaskQueue, run_guarded
 from greensio.client.events import Buffered, ClientEvents
-from greensio.client.reconnect import retry_connection
+from greensio.client.reconnect import check_backoff, retry_connection
 from greensio.client.signals import register_for_sigint
 from greensio.engineio.client import EngineIOClient
 from greensio.handlers import (
@@ -37,7 +37,6 @@ from greensio.protocol.events import (
 )
 from greensio.protocol.socketio.client import ClientSession
 from greensio.protocol.socketio.packets import Codec, PacketCodec
-from greensio.protocol.socketio.reconnect import reconnect_delay
 
 default_logger = logging.getLogger("greensio.client")
 
@@ -95,7 +94,7 @@ class Client(ClientEvents, HandlerRegistration):
         async_mode: str | None = None,
         max_pending_acks: int = 1000,
     ) -> None:
-        self.eio = EngineIOClient(
+        self.eio = self._engineio_client(
             async_mode=async_mode,
             logger=engineio_logger,
             request_timeout=request_timeout,
@@ -109,14 +108,7 @@ class Client(ClientEvents, HandlerRegistration):
         self.backend = self.eio.backend
         self.async_mode = self.eio.async_mode
         self.logger = make_logger(logger, default_logger)
-        # Checked now rather than at the first reconnection (the core refuses a bad range).
-        reconnect_delay(
-            1,
-            0.5,
-            delay=reconnection_delay,
-            delay_max=reconnection_delay_max,
-            randomization_factor=randomization_factor,
-        )
+        check_backoff(reconnection_delay, reconnection_delay_max, randomization_factor)
         self.reconnection = reconnection
         self.reconnection_attempts = reconnection_attempts
         self.reconnection_delay = reconnection_delay
@@ -151,6 +143,10 @@ class Client(ClientEvents, HandlerRegistration):
         self._reconnecting = False
         if handle_sigint:
             register_for_sigint(self)
+
+    def _engineio_client(self, **options: Any) -> EngineIOClient:
+        """The Engine.IO client under this one (a test may subclass to choose its backend)."""
+        return EngineIOClient(**options)
 
     # --- connecting ------------------------------------------------------------------------------
     @property
@@ -271,6 +267,7 @@ class Client(ClientEvents, HandlerRegistration):
 
     def _reconnect_loop(self) -> None:
         self._reconnecting = True
+        self._finished.clear()  # connect(retry=True) after a failed first try: wait() blocks
         try:
             reconnected = retry_connection(
                 self._connect_once,

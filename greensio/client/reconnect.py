@@ -17,6 +17,13 @@ from greensio.backends.base import EventLike
 from greensio.protocol.socketio.reconnect import reconnect_delay
 
 
+def check_backoff(delay: float, delay_max: float, randomization_factor: float) -> None:
+    """Raise UsageError now, not at the first reconnection, for options the backoff refuses."""
+    reconnect_delay(
+        1, 0.5, delay=delay, delay_max=delay_max, randomization_factor=randomization_factor
+    )
+
+
 def retry_connection(
     connect_once: Callable[[], None],
     stop: EventLike,
@@ -61,4 +68,4 @@ def retry_connection(
     return False
 
 
-__all__ = ["retry_connection"]
+__all__ = ["check_backoff", "retry_connection"]

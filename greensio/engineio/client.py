@@ -15,7 +15,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from greensio import exceptions
 from greensio._logging import make_logger
 from greensio.backends import get_backend
-from greensio.backends.base import EventLike
+from greensio.backends.base import Backend, EventLike
 from greensio.backends.timers import Timers
 from greensio.engineio.socket import EngineSocket
 from greensio.protocol.engineio.client import ClientEngineSession
@@ -67,7 +67,7 @@ class EngineIOClient:
         websocket_extra_options: Mapping[str, Any] | None = None,
         max_message_size: int = 100_000_000,
     ) -> None:
-        self.backend = get_backend(async_mode)
+        self.backend = self._backend(async_mode)
         self.async_mode = self.backend.name
         self.logger = make_logger(logger, default_logger)
         self.request_timeout = request_timeout
@@ -85,6 +85,10 @@ class EngineIOClient:
         self._path = "engine.io"
         self._done = self.backend.event()
         self._done.set()
+
+    def _backend(self, async_mode: str | None) -> Backend:
+        """The backend for ``async_mode`` (a test may subclass to choose another)."""
+        return get_backend(async_mode)
 
     # --- application API -------------------------------------------------------------------------
     def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:

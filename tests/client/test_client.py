@@ -199,17 +199,6 @@ def test_an_unreachable_server(make_client) -> None:
     assert "127.0.0.1:1" in error["message"]
 
 
-def test_an_unreachable_server_with_retry(make_client) -> None:
-    client = make_client(**FAST_RECONNECT, reconnection_attempts=2)
-    record = listen(client)
-    start = time.monotonic()
-    with pytest.raises(exceptions.ConnectionError):
-        client.connect("http://127.0.0.1:1", transports=["polling"], retry=True)
-    assert len(record.all("connect_error")) == 3  # the first try and two reconnection attempts
-    assert time.monotonic() - start < STEP
-    client.wait()  # nothing left running
-
-
 def test_misuse(server, make_client) -> None:
     with pytest.raises(exceptions.UsageError):
         make_client(serializer="pickle")
@@ -437,9 +426,10 @@ def test_disconnect_from_a_handler_returns_at_once(server, make_client) -> None:
 
 
 # --- reconnection ---------------------------------------------------------------------------------
+# The backoff itself: tests/protocol/socketio/test_reconnect.py; the loop, connect(retry=True),
+# wait() while reconnecting and disconnect() ending it, on a fake clock:
+# tests/client/test_reconnect.py.
 def test_reconnection_options_are_checked_up_front() -> None:
-    # the backoff's own behaviour: tests/protocol/socketio/test_reconnect.py; its loop on a fake
-    # clock: tests/client/test_reconnect.py
     for options in ({"randomization_factor": 2}, {"reconnection_delay": -1}):
         with pytest.raises(exceptions.UsageError):
             greensio.Client(async_mode="threading", handle_sigint=False, **options)
@@ -575,39 +565,6 @@ def test_while_the_server_is_down(impl, make_client) -> None:
         server.stop()
         if restarted is not None:
             restarted.stop()
-
-
-def reconnecting_client(make_client) -> greensio.Client:
-    """A client whose server went away: it is retrying, every 0.1-0.2 units."""
-    server = peer_server("greensio").start()
-    try:
-        client = make_client(**FAST_RECONNECT)
-        record = listen(client)
-        client.connect(server.url, transports=["websocket"])
-    finally:
-        server.stop()
-    record.wait_for("disconnect")
-    return client
-
-
-def test_wait_blocks_while_reconnecting(make_client) -> None:
-    client = reconnecting_client(make_client)
-    waiter = threading.Thread(target=client.wait)
-    waiter.start()
-    waiter.join(0.5 * UNIT)  # several failed attempts
-    assert waiter.is_alive()
-    client.disconnect()
-    waiter.join(STEP)
-    assert not waiter.is_alive()
-
-
-def test_disconnect_stops_reconnecting(make_client) -> None:
-    client = reconnecting_client(make_client)
-    time.sleep(0.15 * UNIT)  # a reconnection attempt or two
-    start = time.monotonic()
-    client.disconnect()
-    client.wait()
-    assert time.monotonic() - start < 1 * UNIT
 
 
 # --- under gevent ---------------------------------------------------------------------------------

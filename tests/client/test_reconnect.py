@@ -7,9 +7,11 @@ import logging
 
 import pytest
 
+import greensio
 from greensio import exceptions
 from greensio.backends.fake import FakeBackend
 from greensio.client.reconnect import retry_connection
+from greensio.engineio.client import EngineIOClient
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -105,3 +107,72 @@ def test_any_other_failure_is_logged_and_counts_as_an_attempt(caplog) -> None:
     backend.advance(10)
     assert server.attempts == [1.0, 3.0] and task.value is True
     assert "the auth callable broke" in caplog.text
+
+
+# --- a whole Client on the fake clock -------------------------------------------------------------
+# Nothing listens on port 1 of 127.0.0.1: each attempt is refused at once, with no real waiting,
+# and every wait of the client is on FakeBackend's clock.
+UNREACHABLE = "http://127.0.0.1:1"
+
+
+class FakeEngineIOClient(EngineIOClient):
+    def __init__(self, backend: FakeBackend, **options) -> None:
+        self.fake = backend
+        super().__init__(**options)
+
+    def _backend(self, async_mode):
+        return self.fake
+
+
+class FakeClient(greensio.Client):
+    """A Client whose backend is the test's FakeBackend (chosen by subclassing)."""
+
+    def __init__(self, backend: FakeBackend, **options) -> None:
+        self.fake = backend
+        settings = {"handle_sigint": False, "reconnection_delay": 1, "reconnection_delay_max": 5}
+        super().__init__(**{**settings, **options})
+
+    def _engineio_client(self, **options):
+        return FakeEngineIOClient(self.fake, **options)
+
+
+def recorded_attempts(backend: FakeBackend, client: greensio.Client) -> list[float]:
+    """The times (from START) at which the client's connect_error handler ran."""
+    attempts: list[float] = []
+    client.on("connect_error", lambda data: attempts.append(backend.now - START))
+    return attempts
+
+
+def test_connect_with_retry_waits_the_backoff_between_attempts() -> None:
+    backend = FakeBackend(START)
+    client = FakeClient(backend, reconnection_attempts=4, randomization_factor=0)
+    assert client.async_mode == "fake"
+    attempts = recorded_attempts(backend, client)
+    with pytest.raises(exceptions.ConnectionError):
+        client.connect(UNREACHABLE, transports=["polling"], retry=True)
+    backend.run()
+    # the first try, then four reconnection attempts after 1, 2, 4 and 5 s
+    assert attempts == [0.0, 1.0, 3.0, 7.0, 12.0]
+    client.wait()  # nothing left running
+    assert backend.now == START + 12.0
+
+
+def test_wait_blocks_while_reconnecting_and_disconnect_ends_it_at_once() -> None:
+    backend = FakeBackend(START)
+    client = FakeClient(backend, randomization_factor=0.5)
+    attempts = recorded_attempts(backend, client)
+    connecting = backend.spawn(client.connect, UNREACHABLE, transports=["polling"], retry=True)
+    waiting = backend.spawn(client.wait)
+    backend.advance(60)
+    # attempts go on (never more than 5 s apart), and wait() is still blocked
+    assert len(attempts) > 10
+    assert all(0 < b - a <= 5 for a, b in zip(attempts, attempts[1:], strict=False))
+    assert not waiting.done.is_set() and not connecting.done.is_set()
+    client.disconnect()
+    assert backend.now == START + 60  # no waiting out the current delay
+    backend.run()
+    assert waiting.done.is_set() and connecting.done.is_set()
+    assert isinstance(connecting.exception, exceptions.ConnectionError)
+    count = len(attempts)
+    backend.advance(60)
+    assert len(attempts) == count  # stopped for good
