@@ -413,13 +413,14 @@ def test_disconnect_from_a_handler_returns_at_once(server, make_client) -> None:
     client = make_client()
     took: list[float] = []
 
-    @client.on("welcome")
-    def welcome(data):
+    @client.on("echo_event")
+    def echoed(data):
         start = time.monotonic()
         client.disconnect()
         took.append(time.monotonic() - start)
 
     client.connect(server.url, transports=["websocket"])
+    client.emit("echo_event", "disconnect, please")
     wait_until(lambda: took)
     assert took[0] < 1 * UNIT
     client.wait()
