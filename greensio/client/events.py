@@ -17,7 +17,7 @@ from typing import Any
 
 from greensio import exceptions
 from greensio.acks import PendingAcks, Waiter
-from greensio.backends.base import Backend
+from greensio.backends.base import Backend, EventLike
 from greensio.backends.tasks import TaskQueue, run_guarded
 from greensio.engineio.client import EngineIOClient
 from greensio.handlers import Handler, HandlerRegistry, args_of, call_flexibly
@@ -48,6 +48,7 @@ class ClientEvents:
     _offline: collections.deque[Buffered]
     _pending: set[str]
     _reconnecting: bool
+    _stop: EventLike
 
     def emit(
         self,
@@ -136,6 +137,12 @@ class ClientEvents:
     def _buffer_or_raise(self, item: Buffered) -> None:
         """Hold an emit for a namespace that is being (re)joined; raise for any other."""
         namespace = item[0]
+        if self._stop.is_set() and self.eio.state != "disconnected":
+            # disconnect() is under way (say, Ctrl+C while a handler runs): what a handler
+            # emits now would have gone to a closing connection; dropped, not an error.
+            self.logger.info("disconnecting: %r not sent", item[1])
+            self._fail_buffered([item])
+            return
         waiting = self._reconnecting or (
             self.eio.state != "disconnected" and namespace in self._pending
         )

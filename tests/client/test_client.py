@@ -408,6 +408,22 @@ def test_server_disconnect(server, make_client, transports) -> None:
     assert len(record.all("connect")) == 1 and not client.connected
 
 
+def test_emits_while_disconnecting_are_dropped_not_errors(server, make_client) -> None:
+    # A handler still running when disconnect() starts (Ctrl+C, say) may emit; that is no error.
+    # (once disconnect() has returned, an emit raises: test_client_disconnect)
+    client = make_client()
+    client.connect(server.url, transports=["websocket"])
+    with client.lock:  # disconnect() under way: the namespaces left, the connection not yet closed
+        client._stop.set()
+        session = client.session
+        assert session is not None
+        session.disconnect("/")
+    dropped = Recorder()
+    client.emit("echo", "too late", callback=dropped.handler("dropped"), timeout=STEP)
+    [error] = dropped.wait_for("dropped")
+    assert isinstance(error, exceptions.DisconnectedError)
+
+
 def test_disconnect_from_a_handler_returns_at_once(server, make_client) -> None:
     # disconnect() waits for the queued handlers, but not from a handler: it would wait for itself
     client = make_client()
