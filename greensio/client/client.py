@@ -141,6 +141,7 @@ class Client(ClientEvents, HandlerRegistration):
         self._finished.set()
         self._server_disconnected = False
         self._reconnecting = False
+        self._disconnecting = False
         if handle_sigint:
             register_for_sigint(self)
 
@@ -288,19 +289,22 @@ class Client(ClientEvents, HandlerRegistration):
     def disconnect(self) -> None:
         """Leave every namespace, close the connection and stop reconnecting."""
         self._stop.set()
-        with self.lock:
-            session, left = self.session, list(self.namespaces)
-            for namespace in left:
-                assert session is not None  # (namespaces are those of a session)
-                self._send(session.disconnect(namespace))
-            for namespace in left:
-                self._trigger_later("disconnect", namespace, self.reason.CLIENT_DISCONNECT)
-        if self.eio.state != "disconnected":
-            self.eio.disconnect()
-        self._finished.wait(self.request_timeout)
-        # As python-socketio's: the disconnect handlers have run when disconnect() returns
-        # (say, before the KeyboardInterrupt of a Ctrl+C goes on and the process ends).
-        self._wait_for_handlers(self.request_timeout)
+        self._disconnecting = True
+        try:
+            with self.lock:
+                session, left = self.session, list(self.namespaces)
+                for namespace in left:
+                    assert session is not None  # (namespaces are those of a session)
+                    self._send(session.disconnect(namespace))
+                    self._trigger_later("disconnect", namespace, self.reason.CLIENT_DISCONNECT)
+            if self.eio.state != "disconnected":
+                self.eio.disconnect()
+            self._finished.wait(self.request_timeout)
+            # As python-socketio's: the disconnect handlers have run when disconnect() returns
+            # (say, before the KeyboardInterrupt of a Ctrl+C goes on and the process ends).
+            self._wait_for_handlers(self.request_timeout)
+        finally:
+            self._disconnecting = False
 
     def shutdown(self) -> None:
         """Stop the client: disconnect if connected, stop if reconnecting."""

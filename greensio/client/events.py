@@ -5,7 +5,8 @@ A base class of ``Client`` (which owns the state named below). An emit to a conn
 goes out at once; one to a namespace being (re)joined waits in a bounded buffer, flushed in order
 by ``_flush_offline`` when the namespace is connected — in the same hold of ``lock`` in which the
 core marked it connected, so that no new emit can overtake what waited. ``call`` never waits for a
-reconnection: it needs the namespace connected now.
+reconnection: it needs the namespace connected now. While ``disconnect()`` runs, emits are dropped
+(logged); once it has returned they raise ``BadNamespaceError``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from greensio import exceptions
 from greensio.acks import PendingAcks, Waiter
-from greensio.backends.base import Backend, EventLike
+from greensio.backends.base import Backend
 from greensio.backends.tasks import TaskQueue, run_guarded
 from greensio.engineio.client import EngineIOClient
 from greensio.handlers import Handler, HandlerRegistry, args_of, call_flexibly
@@ -48,7 +49,7 @@ class ClientEvents:
     _offline: collections.deque[Buffered]
     _pending: set[str]
     _reconnecting: bool
-    _stop: EventLike
+    _disconnecting: bool
 
     def emit(
         self,
@@ -137,9 +138,9 @@ class ClientEvents:
     def _buffer_or_raise(self, item: Buffered) -> None:
         """Hold an emit for a namespace that is being (re)joined; raise for any other."""
         namespace = item[0]
-        if self._stop.is_set() and self.eio.state != "disconnected":
-            # disconnect() is under way (say, Ctrl+C while a handler runs): what a handler
-            # emits now would have gone to a closing connection; dropped, not an error.
+        if self._disconnecting:
+            # disconnect() is under way (say, Ctrl+C while a handler runs, which disconnect()
+            # waits for): what the handler emits now is dropped, not an error.
             self.logger.info("disconnecting: %r not sent", item[1])
             self._fail_buffered([item])
             return

@@ -410,18 +410,24 @@ def test_server_disconnect(server, make_client, transports) -> None:
 
 def test_emits_while_disconnecting_are_dropped_not_errors(server, make_client) -> None:
     # A handler still running when disconnect() starts (Ctrl+C, say) may emit; that is no error.
-    # (once disconnect() has returned, an emit raises: test_client_disconnect)
     client = make_client()
     client.connect(server.url, transports=["websocket"])
-    with client.lock:  # disconnect() under way: the namespaces left, the connection not yet closed
-        client._stop.set()
-        session = client.session
-        assert session is not None
-        session.disconnect("/")
-    dropped = Recorder()
-    client.emit("echo", "too late", callback=dropped.handler("dropped"), timeout=STEP)
+    started, dropped = threading.Event(), Recorder()
+
+    @client.on("echo_event")
+    def late(data):
+        started.set()
+        wait_until(lambda: not client.connected)  # disconnect() has left the namespace...
+        # ...and waits for this handler, which emits meanwhile
+        client.emit("echo", "too late", callback=dropped.handler("dropped"), timeout=STEP)
+
+    client.emit("echo_event", "go")
+    assert started.wait(STEP)
+    client.disconnect()
     [error] = dropped.wait_for("dropped")
     assert isinstance(error, exceptions.DisconnectedError)
+    with pytest.raises(exceptions.BadNamespaceError):
+        client.emit("echo", "once disconnect() has returned, an emit raises")
 
 
 def test_disconnect_from_a_handler_returns_at_once(server, make_client) -> None:
