@@ -140,8 +140,7 @@ class Client(ClientEvents, HandlerRegistration):
         self._finished = self.backend.event()
         self._finished.set()
         self._server_disconnected = False
-        self._reconnecting = False
-        self._disconnecting = False
+        self._reconnecting = self._disconnecting = False
         if handle_sigint:
             register_for_sigint(self)
 
