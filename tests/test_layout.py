@@ -149,10 +149,6 @@ def test_managers_do_not_import_the_server() -> None:
     assert {name: deps for name, deps in offenders.items() if deps} == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 9 in progress: client/client.py is over 400 lines",
-)
 def test_modules_stay_small() -> None:
     sizes = {name: len(path.read_text().splitlines()) for name, path in MODULES.items()}
     assert {name: lines for name, lines in sizes.items() if lines > MAX_LINES} == {}

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import collections
 import logging
-import random
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from greensio import exceptions
 from greensio._logging import make_logger
-from greensio.acks import PendingAcks, Waiter
+from greensio.acks import PendingAcks
 from greensio.backends.tasks import TaskQueue, run_guarded
+from greensio.client.events import Buffered, ClientEvents
+from greensio.client.reconnect import check_backoff, retry_connection
 from greensio.client.signals import register_for_sigint
 from greensio.engineio.client import EngineIOClient
 from greensio.handlers import (
@@ -26,8 +27,6 @@ from greensio.handlers import (
     HandlerRegistration,
     HandlerRegistry,
     Reasons,
-    args_of,
-    call_flexibly,
 )
 from greensio.protocol.events import (
     AckReceived,
@@ -41,7 +40,6 @@ from greensio.protocol.socketio.packets import Codec, PacketCodec
 
 default_logger = logging.getLogger("greensio.client")
 
-_Buffered = tuple[str, str, list[Any], Handler | None, float | None]
 #: Longest a blocking wait() sleeps without looking at pending signals, in seconds.
 _WAIT_SLICE = 0.25
 
@@ -51,7 +49,7 @@ def _resolve(value: Any) -> Any:
     return value() if callable(value) else value
 
 
-class Client(HandlerRegistration):
+class Client(ClientEvents, HandlerRegistration):
     """A Socket.IO client.
 
     Args:
@@ -96,7 +94,7 @@ class Client(HandlerRegistration):
         async_mode: str | None = None,
         max_pending_acks: int = 1000,
     ) -> None:
-        self.eio = EngineIOClient(
+        self.eio = self._engineio_client(
             async_mode=async_mode,
             logger=engineio_logger,
             request_timeout=request_timeout,
@@ -110,6 +108,7 @@ class Client(HandlerRegistration):
         self.backend = self.eio.backend
         self.async_mode = self.eio.async_mode
         self.logger = make_logger(logger, default_logger)
+        check_backoff(reconnection_delay, reconnection_delay_max, randomization_factor)
         self.reconnection = reconnection
         self.reconnection_attempts = reconnection_attempts
         self.reconnection_delay = reconnection_delay
@@ -129,11 +128,9 @@ class Client(HandlerRegistration):
         self.tasks = TaskQueue(self.backend)
         self.acks = PendingAcks(self.backend, max_pending_acks)
         self.lock = self.backend.lock()
-        #: Connected namespaces and our sid in each (python-socketio's attribute).
-        self.namespaces: dict[str, str] = {}
         self.connection_namespaces: list[str] = []
         self.session: ClientSession | None = None
-        self._offline: collections.deque[_Buffered] = collections.deque(maxlen=max_offline_buffer)
+        self._offline: collections.deque[Buffered] = collections.deque(maxlen=max_offline_buffer)
         self._params: dict[str, Any] = {}
         self._auth: Any = None
         self._pending: set[str] = set()
@@ -143,25 +140,35 @@ class Client(HandlerRegistration):
         self._finished = self.backend.event()
         self._finished.set()
         self._server_disconnected = False
-        self._reconnecting = False
-        #: The task running a queued handler, if any (they run one at a time, in ``tasks``).
-        self._handler_task: object = None
+        self._reconnecting = self._disconnecting = False
         if handle_sigint:
             register_for_sigint(self)
 
-    # --- handler registration --------------------------------------------------------------------
+    def _engineio_client(self, **options: Any) -> EngineIOClient:
+        """The Engine.IO client under this one (a test may subclass to choose its backend)."""
+        return EngineIOClient(**options)
+
     # --- connecting ------------------------------------------------------------------------------
     @property
+    def namespaces(self) -> dict[str, str]:
+        """Connected namespaces and our sid in each (python-socketio's attribute): a copy of
+        what the connection's core state (``ClientSession.sids``) holds."""
+        session = self.session
+        return dict(session.sids) if session is not None else {}
+
+    @property
     def connected(self) -> bool:
-        return bool(self.namespaces)
+        session = self.session
+        return session is not None and bool(session.sids)
 
     @property
     def sid(self) -> str | None:
-        return self.namespaces.get("/")
+        return self.get_sid()
 
     def get_sid(self, namespace: str | None = None) -> str | None:
         """Our sid in ``namespace`` ('/' by default), or None when not connected there."""
-        return self.namespaces.get(namespace or "/")
+        session = self.session
+        return session.sids.get(namespace or "/") if session is not None else None
 
     def transport(self) -> str | None:
         """'polling' or 'websocket'."""
@@ -251,7 +258,7 @@ class Client(HandlerRegistration):
         if not params["wait"]:
             return
         self._settled.wait(params["wait_timeout"])
-        if not self.namespaces:
+        if not self.connected:
             self.eio.disconnect()
             message = next(iter(self._errors.values()), None)
             if isinstance(message, dict):
@@ -260,167 +267,43 @@ class Client(HandlerRegistration):
 
     def _reconnect_loop(self) -> None:
         self._reconnecting = True
-        attempt = 0
+        self._finished.clear()  # connect(retry=True) after a failed first try: wait() blocks
         try:
-            while not self._stop.is_set():
-                delay = min(self.reconnection_delay * 2**attempt, self.reconnection_delay_max)
-                delay *= 1 + self.randomization_factor * (2 * random.random() - 1)
-                attempt += 1
-                self.logger.info("reconnecting in %.2f s (attempt %d)", delay, attempt)
-                if self._stop.wait(delay):
-                    break
-                try:
-                    self._connect_once()
-                    self.logger.info("reconnected")
-                    return
-                except exceptions.ConnectionError as exc:
-                    self.logger.info("reconnection attempt %d failed: %s", attempt, exc)
-                except Exception:  # e.g. a url/headers/auth callable that raised
-                    self.logger.exception("reconnection attempt %d failed", attempt)
-                if self.reconnection_attempts and attempt >= self.reconnection_attempts:
-                    self.logger.info("giving up after %d attempts", attempt)
-                    break
+            reconnected = retry_connection(
+                self._connect_once,
+                self._stop,
+                attempts=self.reconnection_attempts,
+                delay=self.reconnection_delay,
+                delay_max=self.reconnection_delay_max,
+                randomization_factor=self.randomization_factor,
+                logger=self.logger,
+            )
         finally:
             self._reconnecting = False
-        self._drop_offline()
-        self._finished.set()
-
-    # --- sending ---------------------------------------------------------------------------------
-    def emit(
-        self,
-        event: str,
-        data: Any = None,
-        namespace: str | None = None,
-        callback: Handler | None = None,
-        timeout: float | None = None,
-    ) -> None:
-        """Emit ``event``; a tuple ``data`` becomes several arguments.
-
-        ``callback(*args)`` gets the server's ack; with ``timeout``, ``callback(error)`` gets a
-        ``TimeoutError`` (or ``DisconnectedError``) when no ack comes in time. While the client
-        is (re)connecting the event is buffered and sent once the namespace is connected.
-
-        Raises:
-            BadNamespaceError: not connected to ``namespace`` and nothing to wait for.
-        """
-        namespace = namespace or "/"
-        args = args_of(data)
-        with self.lock:
-            if namespace not in self.namespaces:
-                self._buffer_or_raise((namespace, event, args, callback, timeout))
-                return
-            self._send_event(namespace, event, args, callback, timeout)
-
-    def send(
-        self,
-        data: Any,
-        namespace: str | None = None,
-        callback: Handler | None = None,
-        timeout: float | None = None,
-    ) -> None:
-        """Emit the ``message`` event."""
-        self.emit("message", data, namespace=namespace, callback=callback, timeout=timeout)
-
-    def call(
-        self, event: str, data: Any = None, namespace: str | None = None, timeout: float = 60
-    ) -> Any:
-        """Emit and block until the server's ack; returns None, the value, or a tuple.
-
-        Raises:
-            TimeoutError: no ack within ``timeout``.
-            DisconnectedError: the connection dropped first (raised at once).
-            BadNamespaceError: not connected to ``namespace``.
-        """
-        namespace = namespace or "/"
-        with self.lock:
-            if namespace not in self.namespaces or self.session is None:
-                raise exceptions.BadNamespaceError(f"{namespace} is not a connected namespace")
-            ack_id = self.session.next_ack_id()
-            waiter: Waiter = self.acks.add_waiter(namespace, ack_id)
-            self._send(self.session.encode_event(namespace, event, args_of(data), ack_id))
-        return self.acks.wait(waiter, timeout)
-
-    def _send_event(
-        self,
-        namespace: str,
-        event: str,
-        args: list[Any],
-        callback: Handler | None,
-        timeout: float | None,
-    ) -> None:
-        """Send now (``lock`` held, namespace connected)."""
-        assert self.session is not None
-        ack_id = None
-        if callback is not None:
-            ack_id = self.session.next_ack_id()
-            entry = self.acks.add_callback(
-                namespace, ack_id, callback, reports_errors=timeout is not None
-            )
-            if timeout is not None:
-                self.eio.timers.call_at(
-                    self.backend.monotonic() + timeout, self.acks.expire, ack_id, entry
-                )
-        self._send(self.session.encode_event(namespace, event, args, ack_id))
-
-    def _send(self, messages: list[str | bytes]) -> None:
-        try:
-            self.eio.send_messages(messages)
-        except exceptions.ConnectionError:
-            self.logger.info("connection lost while sending")
-
-    def _buffer_or_raise(self, item: _Buffered) -> None:
-        """Hold an emit for a namespace that is being (re)joined; raise for any other."""
-        namespace = item[0]
-        waiting = self._reconnecting or (
-            self.eio.state != "disconnected" and namespace in self._pending
-        )
-        buffering = self.buffer_offline and self._offline.maxlen
-        if not (buffering and waiting and namespace in self.connection_namespaces):
-            raise exceptions.BadNamespaceError(f"{namespace} is not a connected namespace")
-        if len(self._offline) == self._offline.maxlen:
-            self.logger.warning("offline buffer full: dropping the oldest event")
-            self._fail_buffered([self._offline.popleft()])
-        self._offline.append(item)
-
-    def _flush_offline(self, namespace: str) -> None:
-        """Send what waited for ``namespace`` (``lock`` held), in order."""
-        keep: collections.deque[_Buffered] = collections.deque(maxlen=self._offline.maxlen)
-        while self._offline:
-            item = self._offline.popleft()
-            if item[0] == namespace:
-                self._send_event(*item)
-            else:
-                keep.append(item)
-        self._offline = keep
-
-    def _drop_offline(self) -> None:
-        with self.lock:
-            dropped, self._offline = (
-                list(self._offline),
-                collections.deque(maxlen=self._offline.maxlen),
-            )
-        self._fail_buffered(dropped)
-
-    def _fail_buffered(self, dropped: list[_Buffered]) -> None:
-        """Buffered emits that will never be sent: callbacks with a timeout hear about it."""
-        for _namespace, _event, _args, callback, timeout in dropped:
-            if callback is not None and timeout is not None:
-                error = exceptions.DisconnectedError("dropped before it could be sent")
-                self.backend.run_soon(run_guarded, callback, (error,))
+        if not reconnected:
+            self._drop_offline()
+            self._finished.set()
 
     # --- ending ----------------------------------------------------------------------------------
     def disconnect(self) -> None:
         """Leave every namespace, close the connection and stop reconnecting."""
         self._stop.set()
-        with self.lock:
-            session = self.session
-            if session is not None:
-                for namespace in list(self.namespaces):
+        self._disconnecting = True
+        try:
+            with self.lock:
+                session, left = self.session, list(self.namespaces)
+                for namespace in left:
+                    assert session is not None  # (namespaces are those of a session)
                     self._send(session.disconnect(namespace))
-        if self.eio.state != "disconnected":
-            self.eio.disconnect()
-        if self.backend.current_task() is not self._handler_task:  # a handler would wait on itself
+                    self._trigger_later("disconnect", namespace, self.reason.CLIENT_DISCONNECT)
+            if self.eio.state != "disconnected":
+                self.eio.disconnect()
             self._finished.wait(self.request_timeout)
+            # As python-socketio's: the disconnect handlers have run when disconnect() returns
+            # (say, before the KeyboardInterrupt of a Ctrl+C goes on and the process ends).
+            self._wait_for_handlers(self.request_timeout)
+        finally:
+            self._disconnecting = False
 
     def shutdown(self) -> None:
         """Stop the client: disconnect if connected, stop if reconnecting."""
@@ -454,6 +337,11 @@ class Client(HandlerRegistration):
         try:
             with self.lock:
                 events = session.receive_message(data)
+                for event in events:
+                    if isinstance(event, NamespaceConnected):
+                        # Under the same hold of the lock as the core's change: an emit that
+                        # sees the namespace connected comes after what waited for it.
+                        self._flush_offline(event.namespace)
         except exceptions.ProtocolError as exc:
             self.logger.warning("bad packet from the server, dropping the connection: %s", exc)
             self.backend.spawn(self.eio.disconnect, True)
@@ -464,32 +352,25 @@ class Client(HandlerRegistration):
             elif isinstance(event, AckReceived):
                 self.acks.resolve(event.ack_id, event.args)
             elif isinstance(event, NamespaceConnected):
-                self._namespace_connected(event.namespace, event.sid)
+                self._trigger_later("connect", event.namespace)
+                # connect() returns once the handler has run, as python-socketio's does.
+                self.tasks.run_in_order(self._settle, event.namespace)
             elif isinstance(event, NamespaceConnectFailed):
                 self._errors[event.namespace] = event.data
                 self._trigger_later("connect_error", event.namespace, event.data)
                 self.tasks.run_in_order(self._settle, event.namespace)
             elif isinstance(event, NamespaceDisconnected):
-                self._namespace_left(event.namespace, event.reason)
-
-    def _namespace_connected(self, namespace: str, sid: str) -> None:
-        with self.lock:
-            self.namespaces[namespace] = sid
-            self._flush_offline(namespace)
-        self._trigger_later("connect", namespace)
-        # connect() returns once the handler has run, as python-socketio's does.
-        self.tasks.run_in_order(self._settle, namespace)
+                self._namespace_left(session, event.namespace, event.reason)
 
     def _settle(self, namespace: str) -> None:
         self._pending.discard(namespace)
         if not self._pending:
             self._settled.set()
 
-    def _namespace_left(self, namespace: str, reason: str) -> None:
-        self.namespaces.pop(namespace, None)
+    def _namespace_left(self, session: ClientSession, namespace: str, reason: str) -> None:
         self.acks.fail_namespace(namespace)
         self._trigger_later("disconnect", namespace, reason)
-        if not self.namespaces:
+        if not session.sids:
             # The server sent us away: no reconnection (as the JS client).
             self._server_disconnected = True
             self.backend.spawn(self.eio.disconnect)
@@ -497,9 +378,8 @@ class Client(HandlerRegistration):
     def _on_eio_disconnect(self, reason: str) -> None:
         unexpected = reason != self.reason.CLIENT_DISCONNECT and not self._server_disconnected
         with self.lock:
-            left = list(self.namespaces)
-            self.namespaces.clear()
-            self.session = None
+            session, self.session = self.session, None
+            left = list(session.sids) if session is not None else []
             will_reconnect = bool(
                 unexpected and self.reconnection and not self._stop.is_set() and left
             )
@@ -516,42 +396,4 @@ class Client(HandlerRegistration):
                 self.backend.spawn(self._reconnect_loop)
         elif not self._reconnecting:
             self._drop_offline()
-            # Behind the disconnect handlers: wait() and disconnect() return once they have run,
-            # as python-socketio's do (a script that ends on Ctrl+C still sees its on_disconnect).
-            self.tasks.run_in_order(self._finish)
-
-    def _finish(self) -> None:
-        if self.eio.state == "disconnected" and not self._reconnecting:  # not connected anew
             self._finished.set()
-
-    # --- handlers --------------------------------------------------------------------------------
-    def _trigger_later(self, event: str, namespace: str, *args: Any) -> None:
-        self.tasks.run_in_order(self._queued_trigger, event, namespace, *args)
-
-    def _queued_trigger(self, event: str, namespace: str, *args: Any) -> Any:
-        self._handler_task = self.backend.current_task()
-        try:
-            return self._trigger(event, namespace, *args)
-        finally:
-            self._handler_task = None
-
-    def _trigger(self, event: str, namespace: str, *args: Any) -> Any:
-        found = self.registry.find(event, namespace)
-        if found is None:
-            return None
-        handler, prefix = found
-        if event == "disconnect":
-            return call_flexibly(handler, *prefix, *args)
-        return handler(*prefix, *args)
-
-    def _handle_event(self, event: EventReceived) -> None:
-        self._handler_task = self.backend.current_task()
-        try:
-            result = self._trigger(event.event, event.namespace, *event.args)
-        finally:
-            self._handler_task = None
-        if event.ack_id is None:
-            return
-        with self.lock:
-            if self.session is not None:
-                self._send(self.session.encode_ack(event.namespace, event.ack_id, args_of(result)))

@@ -8,7 +8,6 @@ and writes from the caller. The upgrade (polling → WebSocket) runs in its own 
 from __future__ import annotations
 
 import logging
-import ssl
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -16,6 +15,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from greensio import exceptions
 from greensio._logging import make_logger
 from greensio.backends import get_backend
+from greensio.backends.base import Backend, EventLike
 from greensio.backends.timers import Timers
 from greensio.engineio.socket import EngineSocket
 from greensio.protocol.engineio.client import ClientEngineSession
@@ -67,7 +67,7 @@ class EngineIOClient:
         websocket_extra_options: Mapping[str, Any] | None = None,
         max_message_size: int = 100_000_000,
     ) -> None:
-        self.backend = get_backend(async_mode)
+        self.backend = self._backend(async_mode)
         self.async_mode = self.backend.name
         self.logger = make_logger(logger, default_logger)
         self.request_timeout = request_timeout
@@ -85,9 +85,10 @@ class EngineIOClient:
         self._path = "engine.io"
         self._done = self.backend.event()
         self._done.set()
-        self._polling_stopped = self.backend.event()
-        self._stop_polling = False
-        self._posting = False
+
+    def _backend(self, async_mode: str | None) -> Backend:
+        """The backend for ``async_mode`` (a test may subclass to choose another)."""
+        return get_backend(async_mode)
 
     # --- application API -------------------------------------------------------------------------
     def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
@@ -190,14 +191,6 @@ class EngineIOClient:
             )
         return self._http
 
-    def _ssl_context(self) -> ssl.SSLContext | None:
-        context = self.websocket_options.get("ssl_context")
-        if context is None and not self.ssl_verify:
-            context = ssl.create_default_context()
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        return context
-
     def _open_websocket(self, sid: str | None) -> WebSocketConnection:
         return connect_websocket(
             engineio_url(self._url, self._path, "websocket", sid),
@@ -205,7 +198,8 @@ class EngineIOClient:
             timeout=self.request_timeout,
             max_size=self.max_message_size,
             lock=self.backend.lock(),
-            ssl_context=self._ssl_context(),
+            ssl_context=self.websocket_options.get("ssl_context"),
+            ssl_verify=self.ssl_verify,
         )
 
     def _connect_polling(self, allow_upgrade: bool) -> None:
@@ -218,12 +212,13 @@ class EngineIOClient:
         with sock.lock:
             events = sock.session.receive_poll_body(body, self.backend.monotonic())
         self._opened(sock, events)
-        self._stop_polling = False
-        self._polling_stopped.clear()
-        self.backend.spawn(self._poll_loop, sock)
-        self.backend.spawn(self._write_loop, sock)
+        # Set by the poll loop or the writer when the request they ended was the last one the
+        # upgrade waited for (the core's ``upgrade_may_complete()``), or the session closed.
+        handover = self.backend.event()
+        self.backend.spawn(self._poll_loop, sock, handover)
+        self.backend.spawn(self._write_loop, sock, handover)
         if allow_upgrade and sock.session.can_upgrade():
-            self.backend.spawn(self._upgrade, sock)
+            self.backend.spawn(self._upgrade, sock, handover)
 
     def _connect_websocket(self) -> None:
         ws = self._open_websocket(None)
@@ -255,14 +250,15 @@ class EngineIOClient:
         self.dispatch(sock, events[1:])
 
     # --- tasks -----------------------------------------------------------------------------------
-    def _poll_loop(self, sock: ClientSocket) -> None:
+    def _poll_loop(self, sock: ClientSocket, handover: EventLike) -> None:
         session = sock.session
         url = engineio_url(self._url, self._path, "polling", sock.sid)
         timeout = session.ping_interval + session.ping_timeout + self.request_timeout
         try:
-            while not session.closed and session.transport is Transport.POLLING:
-                if self._stop_polling:
-                    break
+            while True:
+                with sock.lock:
+                    if not session.begin_poll():
+                        break
                 try:
                     status, body = self._http_client().request("GET", url, timeout=timeout)
                 except exceptions.ConnectionError as exc:
@@ -274,12 +270,12 @@ class EngineIOClient:
                     else:
                         events = session.receive_poll_body(body, self.backend.monotonic())
                     sock.flush()
+                    self._hand_over_if_ready(session, handover)
                 self.dispatch(sock, events)
         finally:
-            self._polling_stopped.set()
             self._task_ended(sock)
 
-    def _write_loop(self, sock: ClientSocket) -> None:
+    def _write_loop(self, sock: ClientSocket, handover: EventLike) -> None:
         session = sock.session
         url = engineio_url(self._url, self._path, "polling", sock.sid)
         while True:
@@ -287,7 +283,6 @@ class EngineIOClient:
             with sock.lock:
                 sock.wake.clear()
                 body = session.take_poll_body()
-                self._posting = body is not None
             if body is not None:
                 try:
                     status, _ = self._http_client().request(
@@ -295,16 +290,21 @@ class EngineIOClient:
                     )
                 except exceptions.ConnectionError:
                     status = 0
-                finally:
-                    self._posting = False
-                if status != 200:
-                    with sock.lock:
-                        events = session.transport_closed(error=status != 0)
-                    self.dispatch(sock, events)
+                with sock.lock:
+                    session.post_done()
+                    events = [] if status == 200 else session.transport_closed(error=status != 0)
+                    self._hand_over_if_ready(session, handover)
+                self.dispatch(sock, events)
             if (session.closed and not session.has_output()) or (
                 session.transport is not Transport.POLLING
             ):
                 return
+
+    @staticmethod
+    def _hand_over_if_ready(session: ClientEngineSession, handover: EventLike) -> None:
+        """After a request ended (``lock`` held): wake the upgrade task if it may go on."""
+        if session.upgrade_may_complete() or session.closed:
+            handover.set()
 
     def _read_websocket(self, sock: ClientSocket, ws: WebSocketConnection) -> None:
         session = sock.session
@@ -326,8 +326,8 @@ class EngineIOClient:
             ws.close()
             self._task_ended(sock)
 
-    def _upgrade(self, sock: ClientSocket) -> None:
-        """Probe a WebSocket, stop polling, switch (engine.io-protocol, "Upgrade")."""
+    def _upgrade(self, sock: ClientSocket, handover: EventLike) -> None:
+        """Probe a WebSocket, let polling pause, switch (engine.io-protocol, "Upgrade")."""
         session = sock.session
         try:
             ws = self._open_websocket(sock.sid)
@@ -340,49 +340,30 @@ class EngineIOClient:
             answer = ws.receive()
             with sock.lock:
                 session.receive_probe_message(answer if answer is not None else "")
-            self._stop_polling = True
-            deadline = self.backend.monotonic() + self.request_timeout
-            # Let the current GET (answered with NOOP once the probe is in) and any POST finish,
-            # so that nothing sent over polling can arrive after what goes over the WebSocket.
-            # ``_posting`` is read under the lock the writer takes a body under: checked outside
-            # it, a POST could start between the check and the switch, reach the server after
-            # the UPGRADE and be refused (400), losing the connection.
-            while not self._switch_to_websocket(sock, ws):
-                if self.backend.monotonic() > deadline:
-                    raise exceptions.ProtocolError("polling did not stop for the upgrade")
+                ready = session.upgrade_may_complete()
+            # The GET in flight (answered with NOOP once the probe is in) and any POST must end
+            # first: the core says when, and the task that ends the last one sets ``handover``.
+            if not ready and not handover.wait(self.request_timeout):
+                raise exceptions.ProtocolError("polling did not stop for the upgrade")
+            with sock.lock:
+                if session.closed:
+                    raise exceptions.ConnectionError("closed during the upgrade")
+                ws.send_many(list(session.complete_upgrade()))
+                sock.ws = ws
+                sock.wake.set()  # lets the POST writer see the switch and end
+                sock.flush()
         except exceptions.GreensioError as exc:
             self.logger.info("upgrade abandoned: %s", exc)
             with sock.lock:
-                session.abandon_upgrade()
+                events = session.abandon_upgrade()
             ws.close()
-            if self._stop_polling and not session.closed:
-                with sock.lock:
-                    events = session.transport_closed(error=True)
-                self.dispatch(sock, events)
+            self.dispatch(sock, events)
             # Polling may have stopped for this upgrade: then this task is the connection's
             # last, and disconnect() waits for it to say so.
             self._task_ended(sock)
             return
         self.logger.info("upgraded to websocket")
         self._read_websocket(sock, ws)
-
-    def _switch_to_websocket(self, sock: ClientSocket, ws: WebSocketConnection) -> bool:
-        """Complete the upgrade once polling has stopped and no POST is in flight; False if not
-        yet (after waiting a little for the poll loop)."""
-        if not self._polling_stopped.wait(0.01):
-            return False
-        with sock.lock:
-            posting = self._posting
-            if not posting:
-                if sock.session.closed:
-                    raise exceptions.ConnectionError("closed during the upgrade")
-                ws.send_many(list(sock.session.complete_upgrade()))
-                sock.ws = ws
-                sock.wake.set()  # lets the POST writer see the switch and end
-                sock.flush()
-        if posting:
-            self.backend.sleep(0.01)
-        return not posting
 
     def _task_ended(self, sock: ClientSocket) -> None:
         if sock.session.closed and (sock.ws is None or sock.ws.closed):

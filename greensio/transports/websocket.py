@@ -210,9 +210,10 @@ class WebSocketConnection:
         return self.send_many([message])
 
     def send_many(self, messages: list[str | bytes]) -> bool:
-        """Write messages back to back, in one system call when possible."""
+        """Write messages back to back, in one system call when possible; False when the
+        connection is gone or closing (the peer's close frame may be read, not yet acted on)."""
         with self.lock:
-            if self.closed:
+            if self.closed or self.protocol.state is not State.OPEN:
                 return False
             for message in messages:
                 if isinstance(message, str):

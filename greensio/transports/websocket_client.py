@@ -27,8 +27,12 @@ def connect_websocket(
     max_size: int,
     lock: Any,
     ssl_context: ssl.SSLContext | None = None,
+    ssl_verify: bool = True,
 ) -> WebSocketConnection:
     """Open ``url`` (ws:// or wss://) and return the connection once the handshake is done.
+
+    wss:// uses ``ssl_context``, else a default context (verifying certificates unless
+    ``ssl_verify`` is False).
 
     Raises:
         ConnectionError: the server could not be reached or refused the upgrade.
@@ -37,7 +41,7 @@ def connect_websocket(
     try:
         sock = socket.create_connection((uri.host, uri.port), timeout=timeout)
         if uri.secure:
-            context = ssl_context or ssl.create_default_context()
+            context = ssl_context or _default_context(ssl_verify)
             sock = context.wrap_socket(sock, server_hostname=uri.host)
     except OSError as exc:
         raise exceptions.ConnectionError(f"cannot reach {uri.host}:{uri.port}: {exc}") from exc
@@ -57,6 +61,14 @@ def connect_websocket(
     connection = WebSocketConnection(sock, protocol, lock)
     connection.queue_events(leftover)
     return connection
+
+
+def _default_context(verify: bool) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    if not verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 def _read_handshake(sock: socket.socket, protocol: ClientProtocol) -> list[Any]:

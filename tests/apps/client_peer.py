@@ -12,6 +12,8 @@ Namespaces ``/`` and ``/private``:
     headers(name)                acks with the value of request header ``name`` (None if absent)
     kick                         the server disconnects the sender from this namespace
     emit_later(delay, event, data)  emits ``event`` with ``data`` to the sender ``delay`` s later
+Namespace ``/``:
+    close_me                     the server disconnects the sender and closes the connection
 Namespace ``/private``:
     echo_event                   as on ``/``
 Never handled (so never acked), on purpose: ``never_acked``.
@@ -54,6 +56,15 @@ def _client_test_handlers(sio, namespace: str) -> None:
             sio.emit(event, data, to=sid, namespace=namespace)
 
         sio.start_background_task(later)
+
+    if namespace == "/":
+
+        @sio.on("close_me")
+        def close_me(sid):
+            # socket.io's ``socket.disconnect(true)``: DISCONNECT, then the connection closes.
+            eio_sid = sio.manager.eio_sid_from_sid(sid, "/")
+            sio.disconnect(sid)
+            sio.eio.disconnect(eio_sid)
 
     if namespace != "/":
 

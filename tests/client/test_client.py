@@ -115,6 +115,8 @@ def test_two_namespaces(server, make_client, transports) -> None:
     private = listen(client, "welcome", "echo_event", namespace=PRIVATE)
     client.connect(server.url, auth=TOKEN, namespaces=["/", PRIVATE], transports=transports)
     assert set(client.namespaces) == {"/", PRIVATE}
+    client.namespaces.clear()  # a copy: the connection's state is the core's
+    assert set(client.namespaces) == {"/", PRIVATE}
     private_sid = client.get_sid(PRIVATE)
     assert private_sid and private_sid != client.sid
     assert private.wait_for("welcome") == ({"sid": private_sid, "auth": TOKEN},)
@@ -195,17 +197,6 @@ def test_an_unreachable_server(make_client) -> None:
         client.connect("http://127.0.0.1:1", transports=["websocket"])
     [(error,)] = record.all("connect_error")
     assert "127.0.0.1:1" in error["message"]
-
-
-def test_an_unreachable_server_with_retry(make_client) -> None:
-    client = make_client(**FAST_RECONNECT, reconnection_attempts=2)
-    record = listen(client)
-    start = time.monotonic()
-    with pytest.raises(exceptions.ConnectionError):
-        client.connect("http://127.0.0.1:1", transports=["polling"], retry=True)
-    assert len(record.all("connect_error")) == 3  # the first try and two reconnection attempts
-    assert time.monotonic() - start < STEP
-    client.wait()  # nothing left running
 
 
 def test_misuse(server, make_client) -> None:
@@ -392,8 +383,9 @@ def test_client_disconnect(server, make_client, transports) -> None:
     record = listen(client)
     client.connect(server.url, transports=transports)
     client.disconnect()
-    assert record.wait_for("disconnect") == ("client disconnect",)
-    assert not client.connected and client.sid is None
+    # the handler has run when disconnect() returns, as with python-socketio
+    assert record.all("disconnect") == [("client disconnect",)]
+    assert not client.connected and client.sid is None and client.namespaces == {}
     client.wait()
     with pytest.raises(exceptions.BadNamespaceError):
         client.emit("echo", "after")  # not buffered: nothing will reconnect
@@ -434,7 +426,56 @@ def test_server_disconnect(server, make_client, transports) -> None:
     assert len(record.all("connect")) == 1 and not client.connected
 
 
+def test_emits_while_disconnecting_are_dropped_not_errors(server, make_client) -> None:
+    # A handler still running when disconnect() starts (Ctrl+C, say) may emit; that is no error.
+    client = make_client()
+    client.connect(server.url, transports=["websocket"])
+    started, dropped = threading.Event(), Recorder()
+
+    @client.on("echo_event")
+    def late(data):
+        started.set()
+        wait_until(lambda: not client.connected)  # disconnect() has left the namespace...
+        # ...and waits for this handler, which emits meanwhile
+        client.emit("echo", "too late", callback=dropped.handler("dropped"), timeout=STEP)
+
+    client.emit("echo_event", "go")
+    assert started.wait(STEP)
+    client.disconnect()
+    [error] = dropped.wait_for("dropped")
+    assert isinstance(error, exceptions.DisconnectedError)
+    with pytest.raises(exceptions.BadNamespaceError):
+        client.emit("echo", "once disconnect() has returned, an emit raises")
+
+
+def test_disconnect_from_a_handler_returns_at_once(server, make_client) -> None:
+    # disconnect() waits for the queued handlers, but not from a handler: it would wait for itself
+    client = make_client()
+    took: list[float] = []
+
+    @client.on("echo_event")
+    def echoed(data):
+        start = time.monotonic()
+        client.disconnect()
+        took.append(time.monotonic() - start)
+
+    client.connect(server.url, transports=["websocket"])
+    client.emit("echo_event", "disconnect, please")
+    wait_until(lambda: took)
+    assert took[0] < 1 * UNIT
+    client.wait()
+
+
 # --- reconnection ---------------------------------------------------------------------------------
+# The backoff itself: tests/protocol/socketio/test_reconnect.py; the loop, connect(retry=True),
+# wait() while reconnecting and disconnect() ending it, on a fake clock:
+# tests/client/test_reconnect.py.
+def test_reconnection_options_are_checked_up_front() -> None:
+    for options in ({"randomization_factor": 2}, {"reconnection_delay": -1}):
+        with pytest.raises(exceptions.UsageError):
+            greensio.Client(async_mode="threading", handle_sigint=False, **options)
+
+
 @pytest.mark.parametrize("transport", ["polling", "websocket"])
 @pytest.mark.parametrize("impl", IMPLS)
 def test_reconnects_after_the_server_restarts(impl, transport, make_client) -> None:
@@ -567,50 +608,22 @@ def test_while_the_server_is_down(impl, make_client) -> None:
             restarted.stop()
 
 
-def reconnecting_client(make_client) -> greensio.Client:
-    """A client whose server went away: it is retrying, every 0.1-0.2 units."""
-    server = peer_server("greensio").start()
-    try:
-        client = make_client(**FAST_RECONNECT)
-        record = listen(client)
-        client.connect(server.url, transports=["websocket"])
-    finally:
-        server.stop()
-    record.wait_for("disconnect")
-    return client
-
-
-def test_wait_blocks_while_reconnecting(make_client) -> None:
-    client = reconnecting_client(make_client)
-    waiter = threading.Thread(target=client.wait)
-    waiter.start()
-    waiter.join(0.5 * UNIT)  # several failed attempts
-    assert waiter.is_alive()
-    client.disconnect()
-    waiter.join(STEP)
-    assert not waiter.is_alive()
-
-
-def test_disconnect_stops_reconnecting(make_client) -> None:
-    client = reconnecting_client(make_client)
-    time.sleep(0.15 * UNIT)  # a reconnection attempt or two
-    start = time.monotonic()
-    client.disconnect()
-    client.wait()
-    assert time.monotonic() - start < 1 * UNIT
-
-
 # --- under gevent ---------------------------------------------------------------------------------
-def test_under_gevent_monkey_patching(server) -> None:
+def run_child(module: str, *args: str, timeout: float) -> dict:
+    """Run ``python -m module args...`` from the repository; its last line of output, as JSON."""
     done = subprocess.run(
-        [sys.executable, "-m", "tests.support.gevent_client", server.url],
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=20 * UNIT,
+        timeout=timeout,
     )
     assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_under_gevent_monkey_patching(server) -> None:
+    result = run_child("tests.support.gevent_client", server.url, timeout=20 * UNIT)
     assert result == {
         "async_mode": "gevent",
         "patched": True,
@@ -623,20 +636,23 @@ def test_under_gevent_monkey_patching(server) -> None:
     }
 
 
+def test_wait_returns_when_the_server_closes_under_gevent(server) -> None:
+    """The server leaves the namespace and closes the connection at once (socket.io's
+    ``disconnect(true)``) while ``wait()`` blocks in another greenlet. It once hung one run in
+    three: the CLOSE written by the client's own disconnect met a WebSocket whose close frame
+    was read but not yet acted on, the write raised, and the Engine.IO disconnect was never
+    dispatched."""
+    args = (server.url, "closed", "30", str(2 * UNIT))
+    result = run_child("tests.support.gevent_client", *args, timeout=25 * UNIT)
+    assert result == {"iterations": 30, "hung": []}
+
+
 @pytest.mark.parametrize("blocked_in", ["wait", "receive"])
 def test_ctrl_c_while_blocked(server, blocked_in) -> None:
     """SIGINT handed to another thread still interrupts ``Client.wait()`` (or a
     ``SimpleClient.receive()`` without timeout), after handle_sigint's disconnect: the main
     thread's wait must wake up to run the handler."""
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.support.sigint_client", server.url, blocked_in],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=10 * UNIT,
-    )
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_child("tests.support.sigint_client", server.url, blocked_in, timeout=10 * UNIT)
     assert result["interrupted"] is True
     assert result["connected"] is False
     assert result["seconds"] < 2 * UNIT

@@ -184,3 +184,12 @@ def test_wss_with_a_context_that_trusts_the_ca(wss_url: str, ca: trustme.CA) -> 
 def test_wss_refuses_an_unknown_ca(wss_url: str) -> None:
     with pytest.raises(exceptions.ConnectionError, match="cannot reach"):
         connect(wss_url)
+
+
+def test_wss_without_verification_accepts_an_unknown_ca(wss_url: str) -> None:
+    ws = connect(wss_url, ssl_verify=False)
+    try:
+        ws.send("unverified")
+        assert ws.receive() == "unverified"
+    finally:
+        ws.close()

@@ -8,12 +8,19 @@ sends PING and the client answers PONG at once; when no PING comes within ``ping
 ping_timeout`` of the last one (or of OPEN) the server is presumed gone (``PING_TIMEOUT``).
 
 Outgoing packets wait in one outbox, drained by ``take_poll_body()`` (a POST) or
-``take_websocket_frames()``, whichever transport is current.
+``take_websocket_frames()``, whichever transport is current. On long-polling the session knows
+which requests are in flight: ``begin_poll()`` says whether a GET may go out (and counts it until
+``receive_poll_body()``), ``take_poll_body()`` counts its POST until ``post_done()``.
 
 Upgrade (engine.io-protocol, "Upgrade"), driven by the caller: ``probe_frames()`` gives ``2probe``
 to send on a new WebSocket; ``receive_probe_message('3probe')`` returns True when the probe
-succeeded; the caller then stops polling (lets its current GET finish) and calls
-``complete_upgrade()``, which gives the ``5`` to send on the WebSocket and makes it the transport.
+succeeded. From then on polling *pauses*: no new GET (``begin_poll()`` is False), no new POST
+(what is sent waits in the outbox). Once the GET and POST in flight have ended (the server answers
+the pending GET with NOOP when the probe arrives), ``upgrade_may_complete()`` is True — the caller
+checks it after each request it ends — and ``complete_upgrade()`` gives the ``5`` to send on the
+WebSocket and makes it the transport, so nothing sent over polling arrives after what goes over the
+WebSocket. ``abandon_upgrade()`` gives up: before the pause polling simply goes on; during it the
+connection is lost (polling has stopped), a TRANSPORT_ERROR.
 
 Nobody but this class changes this state.
 """
@@ -46,6 +53,12 @@ class _State(enum.Enum):
     CLOSED = 2
 
 
+class _Upgrade(enum.Enum):
+    NONE = 0
+    PROBING = 1  # ``2probe`` sent, polling goes on
+    PAUSING = 2  # ``3probe`` received: no new GET or POST until the upgrade completes
+
+
 class ClientEngineSession:
     """The client's view of one Engine.IO connection; see the module docstring."""
 
@@ -60,7 +73,9 @@ class ClientEngineSession:
         self.close_reason: CloseReason | None = None
         self._state = _State.CONNECTING
         self._outbox: list[Packet] = []
-        self._probing = False
+        self._upgrade = _Upgrade.NONE
+        self._polling = False  # a GET is in flight
+        self._posting = False  # a POST is in flight
         self._deadline: float | None = None
 
     @property
@@ -73,7 +88,9 @@ class ClientEngineSession:
 
     # --- input -----------------------------------------------------------------------------------
     def receive_poll_body(self, body: bytes | str, now: float) -> list[Event]:
-        """A GET response body arrived. Bad input closes the session (TRANSPORT_ERROR)."""
+        """A GET response body arrived (the GET has ended). Bad input closes the session
+        (TRANSPORT_ERROR)."""
+        self._polling = False
         if self._state is _State.CLOSED:
             return []
         try:
@@ -148,13 +165,40 @@ class ClientEngineSession:
     def has_output(self) -> bool:
         return bool(self._outbox)
 
+    def begin_poll(self) -> bool:
+        """Whether to send the next GET now; True counts it in flight until
+        ``receive_poll_body()`` (or until the session closes: a failed GET is
+        ``transport_closed``). False (closed, upgraded, paused for the upgrade, or a GET
+        already out): the caller's poll loop ends."""
+        if (
+            self._state is not _State.OPEN
+            or self.transport is not Transport.POLLING
+            or self._upgrade is _Upgrade.PAUSING
+            or self._polling
+        ):
+            return False
+        self._polling = True
+        return True
+
     def take_poll_body(self) -> str | None:
-        """The next POST body, or None when there is nothing to send (or not polling)."""
-        if self.transport is not Transport.POLLING or not self._outbox:
+        """The next POST body, or None when there is nothing to send (or not polling, or paused
+        for the upgrade, or a POST is out). A body counts as in flight until ``post_done()``."""
+        if (
+            self.transport is not Transport.POLLING
+            or not self._outbox
+            or self._upgrade is _Upgrade.PAUSING
+            or self._posting
+        ):
             return None
         body = encode_payload(self._outbox)
         self._outbox.clear()
+        self._posting = True
         return body
+
+    def post_done(self) -> None:
+        """The POST of ``take_poll_body()`` has ended, answered or not (on a failure the caller
+        also calls ``transport_closed``)."""
+        self._posting = False
 
     def take_websocket_frames(self) -> list[str | bytes]:
         if self.transport is not Transport.WEBSOCKET or not self._outbox:
@@ -169,33 +213,50 @@ class ClientEngineSession:
             self._state is _State.OPEN
             and self.transport is Transport.POLLING
             and "websocket" in self.upgrades
-            and not self._probing
+            and self._upgrade is _Upgrade.NONE
         )
 
     def probe_frames(self) -> list[str]:
         """Start the upgrade: the frames to send on the new WebSocket."""
         if not self.can_upgrade():
             raise UsageError("cannot upgrade now")
-        self._probing = True
+        self._upgrade = _Upgrade.PROBING
         return ["2probe"]
 
     def receive_probe_message(self, message: str | bytes) -> bool:
-        """True when ``message`` is the server's ``3probe``; raises ProtocolError otherwise."""
-        if not self._probing or message != "3probe":
-            self._probing = False
+        """True when ``message`` is the server's ``3probe``: polling pauses; the caller waits
+        for ``upgrade_may_complete()``. Raises ProtocolError otherwise (the probe is over)."""
+        if self._upgrade is not _Upgrade.PROBING or message != "3probe":
+            if self._upgrade is _Upgrade.PROBING:
+                self._upgrade = _Upgrade.NONE
             raise ProtocolError(f"unexpected answer to the upgrade probe: {message!r:.40}")
+        self._upgrade = _Upgrade.PAUSING
         return True
 
+    def upgrade_may_complete(self) -> bool:
+        """True once the probe succeeded and no GET or POST is in flight: the caller may call
+        ``complete_upgrade()`` (after ending a request, it wakes the task that will)."""
+        return (
+            self._upgrade is _Upgrade.PAUSING
+            and self._state is _State.OPEN
+            and not self._polling
+            and not self._posting
+        )
+
     def complete_upgrade(self) -> list[str]:
-        """Polling has stopped: switch to the WebSocket; the frames to send on it (``5``)."""
-        if not self._probing or self._state is not _State.OPEN:
-            raise UsageError("no probe succeeded")
-        self._probing = False
+        """Switch to the WebSocket; the frames to send on it (``5``). Only when
+        ``upgrade_may_complete()``."""
+        if not self.upgrade_may_complete():
+            raise UsageError("the upgrade cannot complete now")
+        self._upgrade = _Upgrade.NONE
         self.transport = Transport.WEBSOCKET
         return ["5"]
 
-    def abandon_upgrade(self) -> None:
-        self._probing = False
+    def abandon_upgrade(self) -> list[Event]:
+        """Give the upgrade up. Once polling paused for it the connection is lost: the events
+        of its closing (TRANSPORT_ERROR)."""
+        paused, self._upgrade = self._upgrade is _Upgrade.PAUSING, _Upgrade.NONE
+        return self._close(CloseReason.TRANSPORT_ERROR) if paused else []
 
     # --- timers and closing ----------------------------------------------------------------------
     def next_deadline(self) -> float | None:
@@ -222,6 +283,7 @@ class ClientEngineSession:
             return []
         self._state = _State.CLOSED
         self.close_reason = reason
+        self._upgrade = _Upgrade.NONE  # a CLOSE still queued goes out over polling
         if not keep_outbox:
             self._outbox.clear()
         return [SessionClosed(reason.value)]

@@ -44,7 +44,7 @@ class ClientSession:
     def __init__(self, codec: PacketCodec) -> None:
         self.codec = codec
         self._decoder = codec.decoder()
-        #: namespace -> our sid there, for connected namespaces.
+        #: namespace -> our sid there, for connected namespaces (``Client.namespaces`` is a copy).
         self.sids: dict[str, str] = {}
         self._connecting: set[str] = set()
         self._next_ack_id = 0

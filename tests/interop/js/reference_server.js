@@ -22,6 +22,7 @@
 //   ask_client     emits 'question' with a callback; the client's ack comes back as 'answer' [args]
 //   multi          emits 'multi' with three arguments
 //   disconnect_me  the server disconnects the sender (a namespace DISCONNECT, not a transport close)
+//   close_me       the server disconnects the sender and closes the connection (disconnect(true))
 // Namespace '/private':
 //   connect        requires auth {token: 'secret'} (else CONNECT_ERROR {message: 'unauthorized'});
 //                  emits 'welcome' like '/'
@@ -114,6 +115,7 @@ io.on("connection", (socket) => {
   });
   on(socket, "multi", () => { socket.emit("multi", 1, "two", { three: 3 }); });
   on(socket, "disconnect_me", () => { socket.disconnect(); });
+  on(socket, "close_me", () => { socket.disconnect(true); });
 });
 
 // --- namespace '/private' -----------------------------------------------------------------------

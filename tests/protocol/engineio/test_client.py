@@ -69,17 +69,29 @@ class Pair:
         self.client = ClientEngineSession(Transport.POLLING)
         self.client_events = self.client.receive_poll_body(self.server.open_packet(), now)
 
-    def get(self, now: float = 0.0) -> list[object]:
-        """One GET: the server answers with what it has queued; the client decodes it."""
+    def start_get(self) -> None:
+        """A GET goes out (the client may send one) and reaches the server."""
+        assert self.client.begin_poll()
         self.server.begin_poll()
+
+    def end_get(self, now: float = 0.0) -> list[object]:
+        """The server answers the pending GET with what it has queued; the client decodes it."""
         payload = self.server.end_poll()
         assert payload is not None, "the GET would block: nothing queued on the server"
         return self.client.receive_poll_body(payload.encode("utf-8"), now)
 
+    def get(self, now: float = 0.0) -> list[object]:
+        """One whole GET."""
+        self.start_get()
+        return self.end_get(now)
+
     def post(self, now: float = 0.0) -> list[object]:
+        """One whole POST of what the client has queued."""
         body = self.client.take_poll_body()
         assert body is not None
-        return self.server.receive_poll_body(body.encode("utf-8"), now)
+        events = self.server.receive_poll_body(body.encode("utf-8"), now)
+        self.client.post_done()
+        return events
 
 
 # --- handshake ------------------------------------------------------------------------------------
@@ -233,6 +245,18 @@ def test_websocket_frames() -> None:
     assert client.take_websocket_frames() == []
 
 
+def test_messages_skip_the_outbox_only_on_an_open_websocket_with_nothing_queued() -> None:
+    client = opened(Transport.WEBSOCKET)
+    assert client.can_write_directly()
+    client.send_messages(["queued"])
+    assert not client.can_write_directly()  # what is queued goes first
+    client.take_websocket_frames()
+    assert client.can_write_directly()
+    assert not opened().can_write_directly()  # polling
+    client.close()
+    assert not client.can_write_directly()
+
+
 def test_polling_session_gives_no_websocket_frames() -> None:
     client = opened()
     client.send_messages(["a"])
@@ -294,6 +318,7 @@ def test_transport_closed_drops_the_outbox() -> None:
 def test_upgrade_handshake_with_the_server() -> None:
     pair = Pair()
     client, server = pair.client, pair.server
+    pair.start_get()  # as always while polling, a GET is out
     assert client.can_upgrade()
     probe = client.probe_frames()
     assert probe == ["2probe"]
@@ -302,12 +327,18 @@ def test_upgrade_handshake_with_the_server() -> None:
     assert server.attach_probe()
     [answer] = server.receive_websocket(probe[0], 0.0, probe=True)[1].reply
     assert client.receive_probe_message(answer) is True
-    # the pending poll is answered with NOOP, polling stops, then UPGRADE goes on the WebSocket
-    assert pair.get() == []
+    # polling pauses: no new GET; the pending one is answered with NOOP; then UPGRADE goes out
+    assert not client.begin_poll()
+    assert not client.upgrade_may_complete()
+    with pytest.raises(UsageError):
+        client.complete_upgrade()  # the GET is still out
+    assert pair.end_get() == []
+    assert client.upgrade_may_complete()
     [upgrade] = client.complete_upgrade()
     assert server.receive_websocket(upgrade, 0.0, probe=True)[0] == [TransportUpgraded()]
     assert client.transport is Transport.WEBSOCKET and server.transport is Transport.WEBSOCKET
-    assert not client.can_upgrade()
+    assert not client.can_upgrade() and not client.upgrade_may_complete()
+    assert not client.begin_poll()  # the poll loop ends
     # from now on the outbox drains as WebSocket frames
     client.send_messages(["over ws"])
     assert client.take_poll_body() is None
@@ -363,9 +394,89 @@ def test_complete_upgrade_on_a_closed_session_is_refused() -> None:
 def test_abandon_upgrade_allows_another_probe() -> None:
     client = opened()
     client.probe_frames()
-    client.abandon_upgrade()
-    assert client.can_upgrade()
+    assert client.abandon_upgrade() == []
+    assert client.can_upgrade() and client.opened
     assert client.probe_frames() == ["2probe"]
+
+
+def paused(client: ClientEngineSession) -> ClientEngineSession:
+    """``client`` after a successful probe: polling has paused for the upgrade."""
+    client.probe_frames()
+    assert client.receive_probe_message("3probe")
+    return client
+
+
+def test_one_get_at_a_time_and_none_once_closed() -> None:
+    client = opened()
+    assert client.begin_poll()
+    assert not client.begin_poll()  # that GET is still out
+    assert client.receive_poll_body("6", 1.0) == []
+    assert client.begin_poll()
+    client.transport_closed()
+    assert not client.begin_poll()
+    assert not ClientEngineSession(Transport.POLLING).begin_poll()  # before the handshake
+    assert not opened(Transport.WEBSOCKET).begin_poll()
+
+
+def test_one_post_at_a_time() -> None:
+    client = opened()
+    client.send_messages(["a"])
+    assert client.take_poll_body() == "4a"
+    client.send_messages(["b"])
+    assert client.take_poll_body() is None  # the first POST is still out
+    client.post_done()
+    assert client.take_poll_body() == "4b"
+
+
+def test_the_upgrade_waits_for_the_post_in_flight() -> None:
+    client = opened()
+    client.send_messages(["over polling"])
+    assert client.take_poll_body() == "4over polling"
+    paused(client)
+    assert not client.upgrade_may_complete()
+    # what is sent during the pause waits for the WebSocket: no POST could arrive after it
+    client.send_messages(["after the switch"])
+    assert client.take_poll_body() is None
+    client.post_done()
+    assert client.upgrade_may_complete()
+    assert client.complete_upgrade() == ["5"]
+    assert client.take_websocket_frames() == ["4after the switch"]
+
+
+def test_the_upgrade_waits_for_both_requests() -> None:
+    client = opened()
+    assert client.begin_poll()
+    client.send_messages(["x"])
+    assert client.take_poll_body() == "4x"
+    paused(client)
+    assert client.receive_poll_body("6", 1.0) == []
+    assert not client.upgrade_may_complete()  # the POST is still out
+    client.post_done()
+    assert client.upgrade_may_complete()
+
+
+def test_a_second_probe_answer_during_the_pause_is_refused() -> None:
+    client = paused(opened())
+    with pytest.raises(ProtocolError):
+        client.receive_probe_message("3probe")
+    assert client.upgrade_may_complete()  # the pause goes on
+
+
+def test_abandoning_after_the_pause_loses_the_connection() -> None:
+    # Polling has stopped for the upgrade: without the WebSocket there is no transport left.
+    client = paused(opened())
+    assert client.abandon_upgrade() == closed(CloseReason.TRANSPORT_ERROR)
+    assert client.closed and not client.can_upgrade()
+    assert client.abandon_upgrade() == []
+
+
+def test_closing_during_the_pause_sends_close_over_polling() -> None:
+    client = paused(opened())
+    assert client.close() == closed(CloseReason.CLIENT_DISCONNECT)
+    assert not client.upgrade_may_complete()
+    assert client.take_poll_body() == "1"  # the pause is over: the CLOSE goes out
+    with pytest.raises(UsageError):
+        client.complete_upgrade()
 
 
 # --- properties -----------------------------------------------------------------------------------
