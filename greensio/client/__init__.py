@@ -1,4 +1,5 @@
-"""The Socket.IO client front-end: ``Client``, ``ClientNamespace`` and ``SimpleClient``."""
+"""The Socket.IO client front-end: ``Client`` (its event and ack side in ``events``, its
+reconnection in ``reconnect``), ``ClientNamespace`` and ``SimpleClient``."""
 
 from greensio.client.client import Client
 from greensio.client.namespace import ClientNamespace

@@ -1,5 +1,6 @@
 """The Socket.IO server front-end: ``Server``, ``Namespace``, the server's record of each client
-(``connection``), event handling (``events``) and the WSGI middleware (``wsgi``)."""
+(``remote_client``), event handling (``events``), delivery to local clients for the managers
+(``delivery``) and the WSGI middleware (``wsgi``)."""
 
 from greensio.server.namespace import Namespace
 from greensio.server.server import Server

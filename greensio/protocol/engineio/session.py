@@ -3,7 +3,7 @@
 Theory of operation
 -------------------
 A session starts on one transport: long-polling (``Transport.POLLING``) or WebSocket. All outgoing
-packets wait in one outbox; the caller drains it with ``take_poll_payload()`` (answering a GET) or
+packets wait in one outbox; the caller drains it with ``end_poll()`` (answering a GET) or
 ``take_websocket_frames()`` (writing frames), whichever transport is current.
 
 Heartbeat (engine.io-protocol, "Heartbeat"): ``ping_interval`` after the handshake or the last PONG
