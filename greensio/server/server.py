@@ -115,6 +115,16 @@ class Server(HandlerRegistration):
         """Function handlers by namespace and event (python-socketio's attribute)."""
         return self.registry.functions
 
+    @property
+    def namespaces(self) -> list[str] | str:
+        """The namespaces clients may join besides those with handlers (python-socketio's)."""
+        return self.events.namespaces
+
+    @property
+    def always_connect(self) -> bool:
+        """Whether CONNECT is accepted before the connect handler runs (python-socketio's)."""
+        return self.events.always_connect
+
     # --- sending ---------------------------------------------------------------------------------
     def emit(
         self,

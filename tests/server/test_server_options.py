@@ -11,6 +11,7 @@ import requests
 import socketio
 import websocket
 
+import greensio
 from tests.support.node import JS_DIR, node_with_packages
 from tests.support.peers import STEP, Peer
 from tests.support.servers import UNIT, python_server
@@ -139,3 +140,10 @@ def test_msgpack_with_the_js_parser(serve, transports):
         "ack_blob": "0102",
         "ack_obj": {"n": [1, None]},
     }
+
+
+def test_options_readable_as_python_socketio_attributes():
+    default = greensio.Server(async_mode="threading")
+    assert default.namespaces == ["/"] and default.always_connect is False
+    chosen = greensio.Server(async_mode="threading", namespaces="*", always_connect=True)
+    assert chosen.namespaces == "*" and chosen.always_connect is True
