@@ -100,6 +100,17 @@ def test_remove_middleware_lets_connections_through(connect, server):
     assert gate_refusal(server) == ({"message": "gate closed"},)
 
 
+def test_with_always_connect_a_refusing_middleware_still_sends_connect_error():
+    server = python_server("tests.apps.middlewares:build", always_connect=True).start()
+    try:
+        assert gate_refusal(server) == ({"message": "gate closed"},)
+        peer = Peer().connect(server.url, ["/"], ["websocket"])
+        assert peer.sio.call("order", "?", timeout=STEP) == ["first", "second", "connect"]
+        peer.close()
+    finally:
+        server.stop()
+
+
 # --- catch-all listeners --------------------------------------------------------------------------
 def test_on_any_and_on_any_outgoing_see_every_event(server, transports):
     seen = run_js(server, "any", transports)
