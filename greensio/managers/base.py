@@ -86,9 +86,13 @@ class Manager:
         namespace: str,
         room: Room | Iterable[Room] | None,
         skip_sid: str | Iterable[str] | None = None,
+        except_rooms: Room | Iterable[Room] | None = None,
     ) -> Iterator[tuple[str, str]]:
-        """(sid, eio_sid) of every recipient: ``room`` is a sid, a room, a list, or None (all)."""
-        return self.registry.participants(namespace, _as_list(room), _as_list(skip_sid) or ())
+        """(sid, eio_sid) of every recipient: ``room`` is a sid, a room, a list, or None (all);
+        the members of ``except_rooms`` (a room or a list) are left out."""
+        return self.registry.participants(
+            namespace, _as_list(room), _as_list(skip_sid) or (), _as_list(except_rooms) or ()
+        )
 
     def emit(
         self,
@@ -99,16 +103,20 @@ class Manager:
         skip_sid: str | Iterable[str] | None = None,
         callback: Callable[..., Any] | None = None,
         timeout: float | None = None,
+        except_rooms: Room | Iterable[Room] | None = None,
         **_kwargs: Any,
     ) -> None:
-        """Send an event to everyone in ``room`` (a sid, a room, a list; None = everyone).
+        """Send an event to everyone in ``room`` (a sid, a room, a list; None = everyone) but
+        the members of ``except_rooms``.
 
         The packet is encoded once for all recipients unless a callback needs an ack id each.
+        (Other keyword arguments, python-socketio's ``ignore_queue``, are for message-queue
+        managers.)
         """
         delivery = self.delivery
         if delivery is None:
             raise UsageError("the manager has no server yet (set_server)")
-        targets = self.get_targets(namespace, room, skip_sid)
+        targets = self.get_targets(namespace, room, skip_sid, except_rooms)
         if callback is None:
             prepared = delivery.encode_event(namespace, event, args)
             deliver = delivery.deliver

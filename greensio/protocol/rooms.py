@@ -77,13 +77,20 @@ class RoomRegistry:
         return [r for r in self._rooms_of.get((namespace, sid), ()) if r is not None]
 
     def participants(
-        self, namespace: str, rooms: Iterable[Room] | None, skip: Iterable[str] = ()
+        self,
+        namespace: str,
+        rooms: Iterable[Room] | None,
+        skip: Iterable[str] = (),
+        except_rooms: Iterable[Room] = (),
     ) -> Iterator[tuple[str, str]]:
-        """(sid, eio_sid) of everyone in any of ``rooms`` (everyone when None), each once."""
+        """(sid, eio_sid) of everyone in any of ``rooms`` (everyone when None), each once, but
+        the sids in ``skip`` and the members of ``except_rooms``."""
         by_room = self._rooms.get(namespace)
         if not by_room:
             return
         skip = set(skip)
+        for room in except_rooms:
+            skip.update(by_room.get(room, ()))
         if rooms is None:
             rooms = [None]
         seen: set[str] = set()

@@ -3,6 +3,10 @@
 A broadcast's EVENT is encoded once (``encode_event``) and framed once for every WebSocket
 recipient (``PreparedMessages``); an EVENT that asks for an ack is encoded per recipient, since
 each gets its own ack id.
+
+Outgoing listeners (``sio.on_any_outgoing``) are looked up once per emit, in ``encode_event``:
+with none on the namespace the broadcast is the plain ``PreparedMessages``; with some, an
+``ObservedMessages`` that also carries the event, and each ``deliver`` reports it.
 """
 
 from __future__ import annotations
@@ -12,27 +16,52 @@ from typing import Any, TypeVar
 
 from greensio.engineio.server import EngineIOServer
 from greensio.protocol.socketio.packets import PacketCodec, encode_event
+from greensio.server.listeners import Listeners
 from greensio.server.remote_client import RemoteClient
 from greensio.transports.frames import PreparedMessages
 
 T = TypeVar("T")
 
 
+class ObservedMessages(PreparedMessages):
+    """A broadcast EVENT on a namespace with outgoing listeners: the listeners and what to
+    tell them come along."""
+
+    __slots__ = ("event", "args", "listeners")
+
+    def __init__(
+        self, messages: list[str | bytes], event: str, args: list[Any], listeners: list[Any]
+    ) -> None:
+        super().__init__(messages)
+        self.event = event
+        self.args = args
+        self.listeners = listeners
+
+
 class LocalDelivery:
     """Sends encoded packets to ``clients`` (by Engine.IO sid) through the Engine.IO server."""
 
-    __slots__ = ("eio", "codec", "clients")
+    __slots__ = ("eio", "codec", "clients", "listeners")
 
     def __init__(
-        self, eio: EngineIOServer, codec: PacketCodec, clients: dict[str, RemoteClient]
+        self,
+        eio: EngineIOServer,
+        codec: PacketCodec,
+        clients: dict[str, RemoteClient],
+        listeners: Listeners,
     ) -> None:
         self.eio = eio
         self.codec = codec
         self.clients = clients
+        self.listeners = listeners
 
     def encode_event(self, namespace: str, event: str, args: list[Any]) -> PreparedMessages:
         """An EVENT encoded once, for any number of ``deliver`` calls."""
-        return PreparedMessages(encode_event(self.codec, namespace, event, args))
+        messages = encode_event(self.codec, namespace, event, args)
+        observers = self.listeners.outgoing.get(namespace)
+        if observers:
+            return ObservedMessages(messages, event, args, list(observers))
+        return PreparedMessages(messages)
 
     def deliver(self, eio_sid: str, namespace: str, prepared: PreparedMessages) -> None:
         """Send ``prepared`` to one client's ``namespace``: held while its connect handler runs,
@@ -42,8 +71,12 @@ class LocalDelivery:
             return
         messages = prepared.messages
         with client.lock:
-            if client.session.send(namespace, messages) is messages:
+            session = client.session
+            if session.send(namespace, messages) is messages:
                 self.eio.send_prepared(eio_sid, prepared)
+            sid = session.sids.get(namespace)
+        if isinstance(prepared, ObservedMessages) and sid is not None:
+            self.listeners.notify(prepared.listeners, prepared.event, sid, prepared.args)
 
     def deliver_with_ack(
         self,
@@ -86,4 +119,8 @@ class LocalDelivery:
             out = session.encode_event(namespace, event, args, ack_id)
             if out:
                 self.eio.send_messages(client.eio_sid, out)
+            sid = session.sids.get(namespace)
+        observers = self.listeners.outgoing.get(namespace)
+        if observers and sid is not None:
+            self.listeners.notify(list(observers), event, sid, args)
         return entry

@@ -24,6 +24,7 @@ from greensio.protocol.events import (
 )
 from greensio.protocol.socketio.packets import PacketCodec
 from greensio.protocol.socketio.session import ServerSession
+from greensio.server.listeners import Listeners
 from greensio.server.remote_client import RemoteClient
 
 _REFUSED = {"message": "Connection rejected by server"}
@@ -45,6 +46,7 @@ class ServerEvents:
         registry: HandlerRegistry,
         logger: logging.Logger,
         clients: dict[str, RemoteClient],
+        listeners: Listeners,
         *,
         namespaces: list[str] | str,
         always_connect: bool,
@@ -66,6 +68,8 @@ class ServerEvents:
         #: Engine.IO sid -> the client, from its Engine.IO connect until its handlers are done
         #: (the server's dict: this object adds and removes them).
         self.clients = clients
+        #: Middlewares and catch-all listeners (``greensio.server.listeners``).
+        self.listeners = listeners
         eio.on("connect", self.on_eio_connect)
         eio.on("message", self.on_eio_message)
         eio.on("disconnect", self.on_eio_disconnect)
@@ -162,19 +166,40 @@ class ServerEvents:
         with client.lock:
             session.begin_connect(namespace, sid)
         self.manager.connect(client.eio_sid, namespace, sid)
-        if self.always_connect:
+        # Connection state recovery (with its skip_middlewares) will decide here whether the
+        # middlewares run for a recovered session.
+        refusal = self._run_middlewares(sid, namespace, client.environ, event.auth)
+        accepted_early = refusal is None and self.always_connect
+        if accepted_early:
             self._send(client, session.accept_connect(namespace))
-        refusal = self._run_connect_handler(sid, namespace, client.environ, event.auth)
         if refusal is None:
-            if not self.always_connect:
+            refusal = self._run_connect_handler(sid, namespace, client.environ, event.auth)
+        if refusal is None:
+            if not accepted_early:
                 self._send(client, session.accept_connect(namespace))
             return
         self.manager.disconnect(sid, namespace)
         client.user_sessions.pop(namespace, None)
-        if self.always_connect:
+        if accepted_early:
             self._send(client, session.disconnect(namespace))
         else:
             self._send(client, session.refuse_connect(namespace, refusal))
+
+    def _run_middlewares(
+        self, sid: str, namespace: str, environ: dict[str, Any], auth: Any
+    ) -> dict[str, Any] | None:
+        """Run ``namespace``'s middlewares in order; the CONNECT_ERROR payload of the first
+        that refused (the rest do not run), else None."""
+        for middleware in list(self.listeners.middlewares.get(namespace, ())):
+            try:
+                middleware(sid, environ, auth)
+            except exceptions.ConnectionRefusedError as exc:
+                return exc.error_args
+            except Exception:
+                name = getattr(middleware, "__qualname__", middleware)
+                self.logger.exception("middleware %s failed", name)
+                return dict(_REFUSED)
+        return None
 
     def _run_connect_handler(
         self, sid: str, namespace: str, environ: dict[str, Any], auth: Any
@@ -198,6 +223,9 @@ class ServerEvents:
         if not client.session.is_connected(namespace):
             return
         sid = client.session.sids[namespace]
+        observers = self.listeners.incoming.get(namespace)
+        if observers:
+            self.listeners.notify(list(observers), event.event, sid, event.args)
         found = self.registry.find(event.event, namespace)
         if found is None:
             self.logger.info("%s: no handler for %r on %s", sid, event.event, namespace)

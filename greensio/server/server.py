@@ -30,12 +30,21 @@ from greensio.managers.base import Manager
 from greensio.protocol.socketio.packets import Codec, PacketCodec
 from greensio.server.delivery import LocalDelivery
 from greensio.server.events import ServerEvents
+from greensio.server.listeners import ListenerRegistration, Listeners
 from greensio.server.remote_client import RemoteClient
 
 default_logger = logging.getLogger("greensio.server")
 
 
-class Server(HandlerRegistration):
+def _refuse_unknown(kwargs: dict[str, Any]) -> None:
+    """Keyword arguments are not swallowed: a misspelt or unsupported one is an error."""
+    if "volatile" in kwargs:
+        raise TypeError("volatile= is not supported yet")
+    if kwargs:
+        raise TypeError(f"unexpected keyword argument {next(iter(kwargs))!r}")
+
+
+class Server(HandlerRegistration, ListenerRegistration):
     """A Socket.IO server.
 
     Args:
@@ -94,7 +103,8 @@ class Server(HandlerRegistration):
         #: Engine.IO sid -> the server's record of that client (``RemoteClient``).
         self.clients: dict[str, RemoteClient] = {}
         self.manager = client_manager or Manager()
-        self.delivery = LocalDelivery(self.eio, self.codec, self.clients)
+        self.listeners = Listeners(self.logger)
+        self.delivery = LocalDelivery(self.eio, self.codec, self.clients, self.listeners)
         self.manager.set_server(self.delivery)
         self.events = ServerEvents(
             self.eio,
@@ -103,6 +113,7 @@ class Server(HandlerRegistration):
             self.registry,
             self.logger,
             self.clients,
+            self.listeners,
             namespaces=["/"] if namespaces is None else namespaces,
             always_connect=always_connect,
             ordered_handlers=ordered_handlers,
@@ -136,6 +147,8 @@ class Server(HandlerRegistration):
         namespace: str | None = None,
         callback: Handler | None = None,
         timeout: float | None = None,
+        ignore_queue: bool = False,
+        except_rooms: Any = None,
         **kwargs: Any,
     ) -> None:
         """Emit ``event`` to a sid, a room, a list of them, or everyone (``to`` None).
@@ -147,7 +160,15 @@ class Server(HandlerRegistration):
             timeout: with a callback: if no ack comes in ``timeout`` seconds (or the client
                 leaves), ``callback(error)`` is called with a ``greensio.exceptions.TimeoutError``
                 (or ``DisconnectedError``) instead.
+            ignore_queue: python-socketio's; passed to the manager.
+            except_rooms: a room (or list of rooms) whose members are left out (Node's
+                ``io.to(a).except(b)``).
+
+        Raises:
+            TypeError: a keyword argument ``emit`` does not know (``volatile`` included: not
+                supported yet).
         """
+        _refuse_unknown(kwargs)
         if not isinstance(event, str):
             raise exceptions.UsageError("event names are strings")
         self.manager.emit(
@@ -158,7 +179,8 @@ class Server(HandlerRegistration):
             skip_sid=skip_sid,
             callback=callback,
             timeout=timeout,
-            **kwargs,
+            except_rooms=except_rooms,
+            ignore_queue=ignore_queue,
         )
 
     def send(
@@ -192,28 +214,33 @@ class Server(HandlerRegistration):
         namespace: str | None = None,
         timeout: float = 60,
         room: Any = None,
+        ignore_queue: bool = False,
+        except_rooms: Any = None,
         **kwargs: Any,
     ) -> Any:
         """Emit to one client and block this greenlet until its ack; return the ack's data.
 
         Returns None, the single value, or a tuple for several. With ``room=`` (a room or a
         list of rooms; or ``to=`` a list), the call goes to every member and returns
-        ``{sid: reply}`` for those that answered within ``timeout``.
+        ``{sid: reply}`` for those that answered within ``timeout``; ``except_rooms`` (a room
+        or a list) leaves out their members. Unknown keyword arguments raise ``TypeError``.
 
         Raises:
             TimeoutError: no ack within ``timeout`` seconds.
             DisconnectedError: the client is not connected, or left before answering (raised
                 at once, where python-socketio waits out the timeout).
         """
+        _refuse_unknown(kwargs)
         namespace = namespace or "/"
         target = sid if sid is not None else to
         if room is None and isinstance(target, str):
+            if except_rooms is not None:
+                raise exceptions.UsageError("except_rooms= goes with room= or a list in to=")
             return self._call_one(event, args_of(data), target, namespace, timeout)
         if room is None and target is None:
             raise exceptions.UsageError("call() needs sid=, to= or room=")
-        return self._call_many(
-            event, args_of(data), room if room is not None else target, namespace, timeout
-        )
+        rooms = room if room is not None else target
+        return self._call_many(event, args_of(data), rooms, namespace, timeout, except_rooms)
 
     def _call_one(
         self, event: str, args: list[Any], sid: str, namespace: str, timeout: float
@@ -228,11 +255,18 @@ class Server(HandlerRegistration):
         return client.acks.wait(waiter, timeout)
 
     def _call_many(
-        self, event: str, args: list[Any], rooms: Any, namespace: str, timeout: float
+        self,
+        event: str,
+        args: list[Any],
+        rooms: Any,
+        namespace: str,
+        timeout: float,
+        except_rooms: Any = None,
     ) -> dict[str, Any]:
         waiters: dict[str, tuple[RemoteClient, Waiter]] = {}
         send_with_ack = self.delivery.send_with_ack
-        for member_sid, eio_sid in self.manager.get_targets(namespace, rooms):
+        targets = self.manager.get_targets(namespace, rooms, except_rooms=except_rooms)
+        for member_sid, eio_sid in targets:
             client = self.clients.get(eio_sid)
             if client is not None:
                 add_waiter = functools.partial(client.acks.add_waiter, namespace)

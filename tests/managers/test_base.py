@@ -77,6 +77,23 @@ def test_emit_to_rooms_skipping_sids(manager, delivery) -> None:
     assert delivery.delivered == []
 
 
+def test_emit_except_rooms_leaves_their_members_out(manager, delivery) -> None:
+    manager.enter_room("a", "/", "lobby")
+    manager.enter_room("b", "/", "lobby")
+    manager.enter_room("b", "/", "muted")
+    manager.enter_room("c", "/", "banned")
+    manager.emit("news", [], "/", room="lobby", except_rooms="muted")
+    assert [eio for eio, _, _ in delivery.delivered] == ["eio-a"]
+    delivery.delivered.clear()
+    manager.emit("news", [], "/", except_rooms=["muted", "banned"], ignore_queue=True)
+    assert [eio for eio, _, _ in delivery.delivered] == ["eio-a"]
+    delivery.delivered.clear()
+    manager.emit("news", [], "/", except_rooms="nobody here")
+    assert sorted(eio for eio, _, _ in delivery.delivered) == ["eio-a", "eio-b", "eio-c"]
+    targets = manager.get_targets("/", "lobby", except_rooms=["a"])
+    assert list(targets) == [("b", "eio-b")]
+
+
 def test_emit_with_a_callback_asks_each_recipient_for_an_ack(manager, delivery) -> None:
     def callback(*args: Any) -> None: ...
 

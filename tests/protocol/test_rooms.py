@@ -156,3 +156,15 @@ def test_only_a_connected_sid_can_begin_to_leave() -> None:
     rooms = registry()
     assert not rooms.begin_leave("/", "nobody")
     assert not rooms.begin_leave("/chat", "a")
+
+
+def test_participants_except_rooms_and_skipped_sids() -> None:
+    rooms = registry()
+    rooms.connect("/", "d", "eio-d")
+    rooms.enter("/", "lobby", "a", "eio-a")
+    rooms.enter("/", "lobby", "b", "eio-b")
+    rooms.enter("/", "muted", "b", "eio-b")
+    everyone_but = rooms.participants("/", None, except_rooms=["muted", "gone"])
+    assert sorted(everyone_but) == [("a", "eio-a"), ("d", "eio-d")]
+    lobby = rooms.participants("/", ["lobby", "d"], skip=["a"], except_rooms=["muted"])
+    assert list(lobby) == [("d", "eio-d")]

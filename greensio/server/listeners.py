@@ -1,0 +1,101 @@
+"""Middlewares and catch-all listeners: ``sio.use``, ``sio.on_any``, ``sio.on_any_outgoing``.
+
+These are Node's ``io.use``, ``socket.onAny`` and ``socket.onAnyOutgoing`` (python-socketio has
+none of them), registered per namespace on the server rather than per socket:
+
+- a middleware ``fn(sid, environ, auth)`` runs before the connect handler, in registration order;
+  raising ``ConnectionRefusedError`` (or anything else) refuses the connection;
+- an incoming listener ``fn(event, sid, *args)`` runs for every event a client sends, handled or
+  not, just before its handler, in the same task;
+- an outgoing listener ``fn(event, sid, *args)`` runs once per recipient of every event the server
+  sends, in the sending task, after the packet is queued for that recipient.
+
+A listener that raises is logged with its traceback; the event goes on regardless.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from greensio.handlers import Handler
+
+
+class Listeners:
+    """The three per-namespace lists; ``ServerEvents`` and ``LocalDelivery`` read them."""
+
+    __slots__ = ("middlewares", "incoming", "outgoing", "logger")
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self.middlewares: dict[str, list[Handler]] = {}
+        self.incoming: dict[str, list[Handler]] = {}
+        #: Read once per emit: a namespace without outgoing listeners is not in it at all.
+        self.outgoing: dict[str, list[Handler]] = {}
+        self.logger = logger
+
+    @staticmethod
+    def add(table: dict[str, list[Handler]], fn: Handler, namespace: str) -> None:
+        table.setdefault(namespace, []).append(fn)
+
+    @staticmethod
+    def remove(table: dict[str, list[Handler]], fn: Handler | None, namespace: str) -> None:
+        """Take ``fn`` (every registration of it; all listeners when None) off ``namespace``."""
+        kept = [] if fn is None else [f for f in table.get(namespace, ()) if f != fn]
+        if kept:
+            table[namespace] = kept
+        else:
+            table.pop(namespace, None)
+
+    def notify(self, listeners: list[Handler], event: str, sid: str, args: list[Any]) -> None:
+        """Call each of ``listeners`` as ``fn(event, sid, *args)``; log what one raises."""
+        for fn in listeners:
+            try:
+                fn(event, sid, *args)
+            except Exception:
+                self.logger.exception("listener %s for %r failed", _name(fn), event)
+
+
+def _name(fn: Handler) -> str:
+    return str(getattr(fn, "__qualname__", fn))
+
+
+class ListenerRegistration:
+    """``use``, ``on_any``, ``on_any_outgoing`` and their removals, for ``Server``."""
+
+    listeners: Listeners
+
+    def use(self, fn: Handler, namespace: str | None = None) -> Handler:
+        """Add a connection middleware ``fn(sid, environ, auth)`` to ``namespace`` ('/').
+
+        Middlewares run in registration order before the connect handler. One that raises
+        ``greensio.exceptions.ConnectionRefusedError(message, data)`` refuses the connection:
+        the client gets CONNECT_ERROR with that message and data, and neither later
+        middlewares nor the connect handler run. Any other exception refuses too, and is
+        logged. Returns ``fn``, so it may be used as a decorator.
+        """
+        self.listeners.add(self.listeners.middlewares, fn, namespace or "/")
+        return fn
+
+    def remove_middleware(self, fn: Handler, namespace: str | None = None) -> None:
+        """Remove a middleware added with ``use`` (nothing if it is not there)."""
+        self.listeners.remove(self.listeners.middlewares, fn, namespace or "/")
+
+    def on_any(self, fn: Handler, namespace: str | None = None) -> Handler:
+        """Call ``fn(event, sid, *args)`` for every event received on ``namespace`` ('/'),
+        handled or not, just before its handler (the ack callback is not among the args)."""
+        self.listeners.add(self.listeners.incoming, fn, namespace or "/")
+        return fn
+
+    def off_any(self, fn: Handler | None = None, namespace: str | None = None) -> None:
+        """Remove an ``on_any`` listener; every one on ``namespace`` when ``fn`` is None."""
+        self.listeners.remove(self.listeners.incoming, fn, namespace or "/")
+
+    def on_any_outgoing(self, fn: Handler, namespace: str | None = None) -> Handler:
+        """Call ``fn(event, sid, *args)`` once per recipient for every event sent on
+        ``namespace`` ('/'): ``emit``, ``send``, ``call`` and broadcasts alike."""
+        self.listeners.add(self.listeners.outgoing, fn, namespace or "/")
+        return fn
+
+    def off_any_outgoing(self, fn: Handler | None = None, namespace: str | None = None) -> None:
+        """Remove an ``on_any_outgoing`` listener; every one on ``namespace`` when None."""
+        self.listeners.remove(self.listeners.outgoing, fn, namespace or "/")
