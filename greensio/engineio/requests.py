@@ -298,18 +298,22 @@ class RequestHandler:
         self.dispatch(sock, events)
         return True
 
-    def _poll(self, sock: Socket, start_response: Any, cors: list[Any]) -> Any:
-        session = sock.session
+    def _admit(self, sock: Socket, begin: Callable[[float], None]) -> bool:
+        """Start a GET or POST with the core's ``begin_poll``/``begin_post``; False (the events
+        of the rejection dispatched) when the request must get a 400."""
         with sock.lock:
             try:
-                session.begin_poll(self.backend.monotonic())
-                rejected = None
+                begin(self.backend.monotonic())
+                return True
             except RequestRejected as exc:
-                sock.flush()
-                rejected = exc
-        if rejected is not None:
-            events = rejected.events
-            self.dispatch(sock, events)
+                sock.flush()  # a pending GET gets the CLOSE of a session the rejection closed
+                events = exc.events
+        self.dispatch(sock, events)
+        return False
+
+    def _poll(self, sock: Socket, start_response: Any, cors: list[Any]) -> Any:
+        session = sock.session
+        if not self._admit(sock, session.begin_poll):
             return _reject(start_response, REJECTED, cors)
         settings = self.settings
         wait = settings.ping_interval + settings.ping_timeout + settings.ping_grace
@@ -330,10 +334,16 @@ class RequestHandler:
         start_response: Any,
         cors: list[Any],
     ) -> Any:
-        body = http.read_body(environ, self.settings.max_http_buffer_size)
+        session = sock.session
+        if not self._admit(sock, session.begin_post):
+            return _reject(start_response, REJECTED, cors)
+        try:
+            body = http.read_body(environ, self.settings.max_http_buffer_size)
+        finally:
+            with sock.lock:
+                session.end_post()
         if body is None:
             return _reject(start_response, PAYLOAD_TOO_LARGE, cors)
-        session = sock.session
         with sock.lock:
             try:
                 events = session.receive_poll_body(body, self.backend.monotonic())

@@ -190,6 +190,46 @@ def test_second_concurrent_get_closes_the_session(wire):
     assert wire.get(sid).status_code == 400
 
 
+def start_raw_post(wire, sid: str, body: bytes, sent: int) -> socket.socket:
+    """A POST whose headers announce ``body`` but of which only ``sent`` bytes go out: the
+    server is left reading it. The caller sends the rest and reads the answer."""
+    host, port = wire.base_url.removeprefix("http://").rsplit(":", 1)
+    conn = socket.create_connection((host, int(port)), timeout=WAIT)
+    conn.sendall(
+        f"POST /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\n"
+        f"Host: {host}:{port}\r\nContent-Type: text/plain;charset=UTF-8\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+        + body[:sent]
+    )
+    return conn
+
+
+@pytest.mark.timeout(TIMEOUT)
+def test_overlapping_post_closes_the_session(make_wire, server):
+    # engine.io-protocol, "HTTP long-polling": one POST at a time; an overlapping one gets 400 and
+    # the session closes. python-socketio fails: it answers the second POST 200 and the session
+    # wedges (the next GET is never answered).
+    wire = make_wire(server)
+    bystander = wire.connect_ws()
+    sid = wire.connect_polling()
+    body = b'42["message","first"]'
+    first = start_raw_post(wire, sid, body, sent=5)
+    with first:
+        pending = wire.Background(wire.get, sid)
+        time.sleep(0.05 * UNIT)  # the first POST is being read and the GET waits
+        assert wire.post(sid, '42["message","second"]').status_code == 400
+        answered = pending.result()
+        assert answered.status_code == 200
+        if answered.text != "2":  # (a PING may have answered it first, on a slow machine)
+            assert answered.text.split("\x1e")[-1] == "1", answered.text  # CLOSE: nothing wedges
+        first.sendall(body[5:])
+        status_line = first.makefile("rb").readline()
+    assert int(status_line.split()[1]) == 400  # the session it posts to is gone
+    wire.assert_session_gone(sid)
+    bystander.send("42" + message("still served"))
+    assert wire.recv(bystander) == '42["message-back","still served"]'
+
+
 # -- heartbeat -----------------------------------------------------------------------------------
 
 

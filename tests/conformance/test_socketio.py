@@ -166,6 +166,17 @@ def test_session_without_connect_is_closed(impl, make_wire, start_server):
     assert wire.recv(connected) == '42["message-back","still here"]'
 
 
+@pytest.mark.timeout(TIMEOUT)
+def test_event_before_any_connect_closes_the_connection(wire):
+    # socket.io-protocol, "Connection to a namespace": the server MUST close the connection.
+    bystander = WebSocketSession(wire)
+    ws, _ = wire.ws_open()
+    ws.send('42["message","too early"]')
+    assert wire.wait_closed(ws, CLOSE_WAIT) is not None
+    bystander.send('42["message","still served"]')
+    assert bystander.recv() == ['42["message-back","still served"]']
+
+
 # -- disconnect ----------------------------------------------------------------------------------
 
 
@@ -261,6 +272,16 @@ MALFORMED = {
     "reserved-disconnect": ['42["disconnect"]'],
     "nested-1000": ['42["message",' + "[" * 1000 + "]" * 1000 + "]"],
     "eleven-attachments": [f'4511-["message",{ELEVEN}]', *(bytes([i]) for i in range(11))],
+    # Not JSON (RFC 8259 has no NaN or Infinity; JSON.parse refuses them). python-socketio fails
+    # these: its json.loads accepts them, runs the handler and acknowledges.
+    "nan": ['421["message-with-ack",NaN]'],
+    "infinity": ['42["message",{"x":Infinity}]'],
+    "minus-infinity": ['42["message",[-Infinity]]'],
+    # socket.io-protocol, "Connection to a namespace": nothing before CONNECT on a namespace;
+    # Node's server closes the connection. python-socketio fails these: it ignores them.
+    "event-before-connect": ['42/custom,["message","x"]'],
+    "ack-before-connect": ['43/custom,1["x"]'],
+    "disconnect-before-connect": ["41/custom,"],
 }
 
 
@@ -279,7 +300,10 @@ def test_malformed_packet_closes_only_that_connection(wire, messages):
 
 
 @pytest.mark.timeout(TIMEOUT)
-@pytest.mark.parametrize("payload", ["42[", '42["connect"]', "49"])
+@pytest.mark.parametrize(
+    "payload",
+    ["42[", '42["connect"]', "49", '421["message-with-ack",NaN]', '42/custom,["message"]'],
+)
 def test_malformed_packet_over_polling_closes_the_session(wire, payload):
     sid = wire.connect_polling()
     try:

@@ -11,8 +11,9 @@ the session queues a PING and expects a PONG within ``ping_timeout``; otherwise 
 ``PING_TIMEOUT``. Time is never read here: the caller passes ``now`` and asks ``next_deadline()``
 when to call ``handle_timer(now)`` again.
 
-Long-polling: at most one GET may be pending (``begin_poll``/``end_poll``). A second concurrent GET
-closes the session: the pending GET is answered with CLOSE and the intruder gets an error.
+Long-polling: at most one GET may be pending (``begin_poll``/``end_poll``) and one POST read
+(``begin_post``/``end_post``). A second concurrent GET or POST closes the session: a pending GET
+is answered with CLOSE and the intruder gets an error (engine.io-protocol, "HTTP long-polling").
 
 Upgrade (engine.io-protocol, "Upgrade"): a polling session may attach one probe WebSocket
 (``attach_probe``). The caller passes every WebSocket message to ``receive_websocket`` saying
@@ -127,6 +128,7 @@ class EngineSession:
         self._outbox: list[Packet] = []
         self._probe = _Probe.NONE
         self._poll_pending = False
+        self._post_pending = False
         self._answer_poll_with_noop = False
         self._next_ping_at = now + ping_interval
         self._pong_deadline: float | None = None
@@ -150,7 +152,7 @@ class EngineSession:
     @property
     def awaits_last_poll(self) -> bool:
         """Closed with no GET pending, the next GET must still be answered: it fetches the
-        server's CLOSE, or the NOOP due to the client's last GET after the client's CLOSE."""
+        server's CLOSE, or the NOOP due to the client's GET sent with its CLOSE."""
         return (
             self.close_reason is not None
             and self.transport is Transport.POLLING
@@ -191,13 +193,10 @@ class EngineSession:
 
     # --- long-polling ----------------------------------------------------------------------------
     def begin_poll(self, now: float | None = None) -> None:
-        """A GET arrived. Raises RequestRejected when the GET must get a 400.
-
-        A GET while another is pending closes the session (the pending one is answered with CLOSE).
-        With ``now``, the heartbeat is judged first: a client that let ``ping_interval`` +
-        ``ping_timeout`` pass since its last PONG (or the handshake) is gone, even if the timer
-        that closes it has not run yet, as python-engineio checks on every request.
-        """
+        """A GET arrived. Raises RequestRejected when the GET must get a 400; a GET while another
+        is pending closes the session (the pending one is answered with CLOSE). With ``now``, the
+        heartbeat is judged first: a client silent for ``ping_interval`` + ``ping_timeout`` since
+        its last PONG is gone even if the timer has not run yet (python-engineio checks so)."""
         expired = self._expire(now) if now is not None else []
         if self.transport is not Transport.POLLING:
             raise RequestRejected("session is not polling", expired)
@@ -209,11 +208,9 @@ class EngineSession:
         self._poll_pending = True
 
     def end_poll(self) -> str | None:
-        """Answer the pending GET: the payload to send, or None if nothing is due yet.
-
-        Call it when ``has_output()`` or ``closed``; a GET with nothing to send keeps waiting (a
-        PING is queued at least every ``ping_interval``).
-        """
+        """Answer the pending GET: the payload to send, or None if nothing is due yet. Call it when
+        ``has_output()`` or ``closed``; a GET with nothing to send keeps waiting (a PING is queued
+        at least every ``ping_interval``)."""
         if not self._poll_pending:
             raise UsageError("no GET is pending")
         if self._outbox:
@@ -236,11 +233,25 @@ class EngineSession:
         """The pending GET's connection went away before it was answered."""
         self._poll_pending = False
 
-    def receive_poll_body(self, body: bytes, now: float) -> list[Event]:
-        """A POST body arrived. Returns events; raises RequestRejected when the POST must get 400.
+    def begin_post(self, now: float) -> None:
+        """A POST arrived: call it before reading the body, ``end_post()`` once it is read.
+        Raises RequestRejected for a 400 (heartbeat judged first, as in ``begin_poll``); a POST
+        while another is read closes the session (a pending GET is answered with CLOSE)."""
+        expired = self._expire(now)
+        if self.transport is not Transport.POLLING or self.close_reason is not None:
+            raise RequestRejected("session is not polling", expired)
+        if self._post_pending:
+            events = self._close(CloseReason.TRANSPORT_ERROR, notify_client=True)
+            raise RequestRejected("concurrent POST on one session", events)
+        self._post_pending = True
 
-        A payload that does not decode closes the session (its event is in the exception).
-        """
+    def end_post(self) -> None:
+        """The body of the POST ``begin_post`` admitted has been read (or its reading failed)."""
+        self._post_pending = False
+
+    def receive_poll_body(self, body: bytes, now: float) -> list[Event]:
+        """A POST body arrived. Returns events; raises RequestRejected when the POST must get 400
+        (a payload that does not decode closes the session: its event is in the exception)."""
         if self.transport is not Transport.POLLING or self.close_reason is not None:
             raise RequestRejected("session is not polling")
         try:
@@ -264,12 +275,9 @@ class EngineSession:
         return self._receive_packets([packet], now)
 
     def attach_probe(self) -> bool:
-        """A WebSocket with this sid arrived for the upgrade; False means refuse it.
-
-        A refused WebSocket is accepted, then closed at once, never answered with an HTTP error:
-        a second WebSocket for a session that is upgrading or upgraded is ignored that way by
-        the reference server, and the official suite's client fails on an HTTP error there.
-        """
+        """A WebSocket with this sid arrived for the upgrade; False means refuse it: accept it,
+        then close it at once, never an HTTP error (the reference server ignores a second
+        WebSocket so, and the official suite's client fails on an HTTP error there)."""
         if (
             self.transport is not Transport.POLLING
             or "websocket" not in self.upgrades
@@ -400,11 +408,8 @@ class EngineSession:
 
 
 class RequestRejected(ProtocolError):
-    """An HTTP request on this session must be answered 400.
-
-    ``events`` holds what the rejection caused (a SessionClosed when the session ended with it);
-    the caller dispatches them like any other events.
-    """
+    """An HTTP request on this session must be answered 400. ``events`` holds what the rejection
+    caused (a SessionClosed when the session ended with it); the caller dispatches them."""
 
     def __init__(self, message: str, events: list[Event] | None = None) -> None:
         super().__init__(message)

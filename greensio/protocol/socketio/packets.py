@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import json as stdlib_json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -93,14 +94,22 @@ class Codec:
         self.max_int_digits = max_int_digits
         if json is None or json is stdlib_json:
             self._dumps: Any = _compact_dumps()
-            self._loads: Any = _strict_loads(stdlib_json.JSONDecoder(parse_int=self._parse_int))
+            decoder = stdlib_json.JSONDecoder(
+                parse_int=self._parse_int, parse_constant=_no_constant
+            )
+            self._loads: Any = _strict_loads(decoder)
         else:
             self._dumps = json.dumps
             self._loads = json.loads
 
     # --- encoding --------------------------------------------------------------------------------
     def dumps(self, data: Any) -> str:
-        text = self._dumps(data)
+        """JSON text of ``data``; NaN and the infinities become null, as JSON.stringify (and
+        orjson) write them: they are not JSON, and the peer's JSON.parse would refuse them."""
+        try:
+            text = self._dumps(data)
+        except ValueError:  # only the stdlib encoder (allow_nan=False) raises it, on NaN
+            text = self._dumps(_finite(data))
         return text.decode("utf-8") if isinstance(text, bytes) else text
 
     def encode(self, packet: Packet) -> list[str | bytes]:
@@ -233,7 +242,7 @@ def _compact_dumps() -> Callable[[Any], str]:
         ",",
         False,
         False,
-        True,
+        False,  # allow_nan: NaN raises ValueError (Codec.dumps then writes null)
     )
 
     def dumps(data: Any) -> str:
@@ -259,6 +268,28 @@ def _strict_loads(decoder: stdlib_json.JSONDecoder) -> Callable[[str], Any]:
 
 
 _JSON_SPACE = (" ", "\t", "\n", "\r", "")
+
+
+def _no_constant(name: str) -> Any:
+    """``NaN``, ``Infinity``, ``-Infinity``: Python's json reads them, JSON has no such thing."""
+    raise ProtocolError(f"not JSON: {name}")
+
+
+def _finite(data: Any) -> Any:
+    """``data`` with NaN and infinite floats as None (keys: as JavaScript's String() names them)."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, (list, tuple)):
+        return [_finite(item) for item in data]
+    if isinstance(data, dict):
+        return {_finite_key(key): _finite(value) for key, value in data.items()}
+    return data
+
+
+def _finite_key(key: Any) -> Any:
+    if isinstance(key, float) and not math.isfinite(key):
+        return "NaN" if key != key else ("Infinity" if key > 0 else "-Infinity")
+    return key
 
 
 def validate(packet: Packet) -> None:

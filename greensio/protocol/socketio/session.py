@@ -10,7 +10,12 @@ and go out right after the CONNECT reply, so an emit made inside the connect han
 client after it is connected (socket.io-protocol, "Connection to a namespace"); a refusal drops
 them.
 
-Packets for a namespace the client is not connected to are ignored, as the reference server does.
+A client must CONNECT to a namespace before anything else on it (socket.io-protocol, "Connection
+to a namespace"): an EVENT, ACK or DISCONNECT for a namespace it has not joined raises
+ProtocolError and the caller closes the connection, as Node's server does. The one exception is a
+namespace the server itself just left (``disconnect``): packets the client sent before it read
+the DISCONNECT are ignored there, until it CONNECTs again.
+
 The connect timeout (a connection that never joins a namespace) is a deadline: the caller sets a
 timer at ``next_deadline()`` and then calls ``handle_timer(now)``, which says whether to close
 (``ConnectTimedOut``, given once). The session's deadline is the only one.
@@ -47,6 +52,8 @@ class ServerSession:
         #: namespace -> Socket.IO sid, for namespaces connected or pending.
         self.sids: dict[str, str] = {}
         self._pending: dict[str, Messages] = {}
+        #: Namespaces the server disconnected: late packets of the client there are ignored.
+        self._left: set[str] = set()
         self._next_ack_id = 0
         self._connect_deadline: float | None = now + connect_timeout
 
@@ -58,7 +65,9 @@ class ServerSession:
             return []
         kind, namespace = packet.type, packet.namespace
         if kind is PacketType.EVENT or kind is PacketType.ACK:
-            return list(data_events(packet, namespace in self.sids))
+            if namespace in self.sids:
+                return list(data_events(packet, True))
+            return self._unjoined(packet)
         if kind is PacketType.CONNECT:
             if namespace in self.sids:
                 return []
@@ -66,16 +75,24 @@ class ServerSession:
         if kind is PacketType.DISCONNECT:
             sid = self.sids.pop(namespace, None)
             if sid is None:
-                return []
+                return self._unjoined(packet)
             self._pending.pop(namespace, None)
             return [NamespaceDisconnected(namespace, CloseReason.CLIENT_DISCONNECT.value, sid)]
         raise ProtocolError(f"a client may not send {kind.name}")
+
+    def _unjoined(self, packet: Packet) -> list[Event]:
+        """A packet for a namespace the client is not in: ignored where the server just left it
+        (it crossed the server's DISCONNECT), else a protocol error (spec: CONNECT first)."""
+        if packet.namespace in self._left:
+            return []
+        raise ProtocolError(f"{packet.type.name} on namespace {packet.namespace!r} before CONNECT")
 
     # --- namespace connections -------------------------------------------------------------------
     def begin_connect(self, namespace: str, sid: str) -> None:
         """Mark ``namespace`` pending under ``sid`` while the connect handler runs."""
         self.sids[namespace] = sid
         self._pending[namespace] = []
+        self._left.discard(namespace)
         self._connect_deadline = None
 
     def accept_connect(self, namespace: str) -> Messages:
@@ -99,6 +116,7 @@ class ServerSession:
         """Server-side disconnect of one namespace: the DISCONNECT packet to send."""
         if self.sids.pop(namespace, None) is None:
             return []
+        self._left.add(namespace)
         held = self._pending.pop(namespace, None)
         if held is not None:
             return []  # never connected from the client's view
@@ -158,7 +176,7 @@ class ServerSession:
 
 def data_events(packet: Packet, connected: bool) -> tuple[EventReceived | AckReceived, ...]:
     """The event for an EVENT or ACK packet; none for a namespace that is not connected (the
-    reference implementations ignore those). Shared by the server and client sessions."""
+    client ignores those, as Node's does). Shared by the server and client sessions."""
     if not connected:
         return ()
     data = packet.data

@@ -270,6 +270,46 @@ def test_concurrent_get_flushes_queued_messages_before_close() -> None:
     assert session.end_poll() == "4last\x1e1"
 
 
+def test_posts_one_after_another_are_fine() -> None:
+    session = make()
+    for now in (1.0, 2.0):
+        session.begin_post(now)
+        session.end_post()
+        assert PollingClient(session).post("4x", now) == [MessageReceived("x")]
+    assert not session.closed
+
+
+def test_overlapping_post_closes_the_session() -> None:
+    # engine.io-protocol: a second POST while one is in flight is answered 400, session closed.
+    session = make()
+    session.begin_post(1.0)
+    session.begin_poll()
+    assert session.end_poll() is None  # the GET waits
+    with pytest.raises(RequestRejected, match="concurrent POST") as info:
+        session.begin_post(1.5)
+    assert info.value.events == closed(CloseReason.TRANSPORT_ERROR)
+    assert session.closed
+    assert session.end_poll() == "1"  # the pending GET is answered with CLOSE: nothing wedges
+    session.end_post()  # the first POST's body was read after all: it is refused too
+    with pytest.raises(RequestRejected, match="not polling") as info:
+        session.begin_post(2.0)
+    assert info.value.events == []
+    with pytest.raises(RequestRejected):
+        PollingClient(session).post("4late", 2.0)
+
+
+def test_post_after_the_heartbeat_expired_is_refused() -> None:
+    session = make()
+    with pytest.raises(RequestRejected) as info:
+        session.begin_post(INTERVAL + TIMEOUT)
+    assert info.value.events == closed(CloseReason.PING_TIMEOUT)
+
+
+def test_post_on_a_websocket_session_is_refused() -> None:
+    with pytest.raises(RequestRejected, match="not polling"):
+        make(Transport.WEBSOCKET).begin_post(0.0)
+
+
 def test_post_delivers_messages() -> None:
     client = PollingClient(make())
     events = client.post('40\x1e42["hello"]\x1ebAQIDBA==')

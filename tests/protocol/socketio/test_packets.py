@@ -204,6 +204,52 @@ def test_protocol_error_from_json_module_passes_through() -> None:
         Codec(RaisingJson(ProtocolError("custom"))).loads("[]")
 
 
+# --- NaN and the infinities: not JSON ------------------------------------------------------------
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize("codec", [Codec(), Codec(json)], ids=["default", "stdlib"])
+@pytest.mark.parametrize(
+    "text", ['2["ev",NaN]', '21["ev",{"a":Infinity}]', "3/x,1[[-Infinity]]", '0{"a":NaN}']
+)
+def test_non_finite_constants_are_refused(codec: Codec, text: str) -> None:
+    with pytest.raises(ProtocolError, match="not JSON"):
+        codec.decode_text(text)
+
+
+def test_constant_names_inside_strings_are_fine() -> None:
+    packet, _ = Codec().decode_text('2["ev","NaN",{"Infinity":1}]')
+    assert packet.data == ["ev", "NaN", {"Infinity": 1}]
+
+
+def test_orjson_refuses_non_finite_constants_too() -> None:
+    orjson = pytest.importorskip("orjson")
+    with pytest.raises(ProtocolError, match="bad JSON"):
+        Codec(orjson).decode_text('2["ev",NaN]')
+
+
+def test_non_finite_floats_are_sent_as_null() -> None:
+    # As JSON.stringify writes them (and orjson): never NaN on the wire.
+    codec = Codec()
+    data = ["ev", NAN, (INF, 1.5), {"a": -INF, NAN: 1, INF: 2, -INF: 3, 2.5: 4}]
+    assert codec.encode(Packet(EVENT, "/", data)) == [
+        '2["ev",null,[null,1.5],{"a":null,"NaN":1,"Infinity":2,"-Infinity":3,"2.5":4}]'
+    ]
+    assert codec.encode(Packet(EVENT, "/", ["ev", NAN, BUF])) == [
+        f'51-["ev",null,{PH0}]',
+        BUF,
+    ]
+    assert codec.encode(Packet(EVENT, "/", ["ev", BUF, NAN])) == [
+        f'51-["ev",{PH0},null]',
+        BUF,
+    ]
+
+
+def test_orjson_sends_non_finite_floats_as_null() -> None:
+    orjson = pytest.importorskip("orjson")
+    assert Codec(orjson).encode(Packet(EVENT, "/", ["ev", NAN, INF])) == ['2["ev",null,null]']
+
+
 # --- decoding errors ------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "text",

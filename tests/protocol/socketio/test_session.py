@@ -147,19 +147,40 @@ def test_binary_event_and_ack_are_reassembled() -> None:
 
 
 @pytest.mark.parametrize(
-    "message", ['2/other,["foo"]', '3/other,1["x"]', '2["foo"]', "31[]", "1/other,"]
+    "message", ['2/other,["foo"]', '3/other,1["x"]', '2["foo"]', "31[]", "1/other,", "1"]
 )
-def test_packets_for_unconnected_namespaces_are_ignored(message: str) -> None:
+def test_packets_before_connect_on_a_namespace_are_protocol_errors(message: str) -> None:
+    # socket.io-protocol, "Connection to a namespace": the server MUST close the connection;
+    # Node's server closes it for EVENT, ACK and DISCONNECT alike.
     session = connected("/admin")
-    assert session.receive_message(message) == []
+    with pytest.raises(ProtocolError, match="before CONNECT"):
+        session.receive_message(message)
     assert session.sids == {"/admin": "s1"}
 
 
-def test_binary_event_for_unconnected_namespace_is_ignored_once_complete() -> None:
+def test_binary_event_before_connect_is_a_protocol_error_once_complete() -> None:
     session = make()
     assert session.receive_message(f'51-/x,["foo",{PH0}]') == []
-    assert session.receive_message(b"\x01") == []
-    assert session.receive_message('2/x,["next"]') == []  # the decoder is ready again
+    with pytest.raises(ProtocolError, match="EVENT on namespace '/x' before CONNECT"):
+        session.receive_message(b"\x01")
+
+
+def test_packets_crossing_a_server_disconnect_are_ignored() -> None:
+    session = connected("/admin")
+    assert session.disconnect("/admin") == ["1/admin,"]
+    # sent by the client before it read the DISCONNECT
+    assert session.receive_message('2/admin,["late"]') == []
+    assert session.receive_message('3/admin,4["late"]') == []
+    assert session.receive_message("1/admin,") == []
+    # joined again, then left by the client: packets there are errors again
+    session.receive_message("0/admin,")
+    session.begin_connect("/admin", "s2")
+    session.accept_connect("/admin")
+    assert session.receive_message("1/admin,") == [
+        NamespaceDisconnected("/admin", "client disconnect", "s2")
+    ]
+    with pytest.raises(ProtocolError):
+        session.receive_message('2/admin,["after"]')
 
 
 def test_client_disconnect() -> None:
@@ -168,8 +189,8 @@ def test_client_disconnect() -> None:
         NamespaceDisconnected("/admin", "client disconnect", "sid-a")
     ]
     assert session.sids == {}
-    assert session.receive_message("1/admin,") == []
-    assert session.receive_message('2/admin,["after"]') == []
+    with pytest.raises(ProtocolError):
+        session.receive_message("1/admin,")
 
 
 @pytest.mark.parametrize(
