@@ -270,8 +270,12 @@ class EngineIOClient:
                     else:
                         events = session.receive_poll_body(body, self.backend.monotonic())
                     sock.flush()
-                    self._hand_over_if_ready(session, handover)
+                # What this poll brought is dispatched before the GET counts as ended, so before
+                # the upgrade may complete: the WebSocket's messages come after it, in order.
                 self.dispatch(sock, events)
+                with sock.lock:
+                    session.poll_done()
+                    self._hand_over_if_ready(session, handover)
         finally:
             self._task_ended(sock)
 

@@ -23,7 +23,7 @@ from greensio import exceptions
 from tests.apps.interop import PRIVATE, SERVER_BLOB, TOKEN
 from tests.support.client_servers import IMPLS, peer_server, same_port, wait_until
 from tests.support.peers import Recorder
-from tests.support.servers import ROOT, UNIT
+from tests.support.servers import ROOT, UNIT, python_server
 
 pytestmark = pytest.mark.timeout(30 * UNIT)
 
@@ -656,3 +656,45 @@ def test_ctrl_c_while_blocked(server, blocked_in) -> None:
     assert result["interrupted"] is True
     assert result["connected"] is False
     assert result["seconds"] < 2 * UNIT
+
+
+def test_events_stay_in_order_across_the_upgrade() -> None:
+    """What the last GET brought is handled before what the WebSocket brings after the upgrade.
+
+    The seed's chat server emits ``welcome`` in its connect handler (it rides the polling GET
+    that carries the CONNECT) and ``username_set`` in answer to the client's first emit (it comes
+    over the new WebSocket). The GET once counted as ended before its messages were dispatched,
+    so the POST writer could complete the upgrade meanwhile and the WebSocket's event overtook
+    the GET's: ``username_set`` before ``welcome`` in about one run in fifteen."""
+
+    class Chat(greensio.ClientNamespace):
+        def __init__(self) -> None:
+            super().__init__("/chat")
+            self.seen: list[str] = []
+            self.done = threading.Event()
+
+        def on_connect(self):
+            self.seen.append("connect")
+            self.emit("set_username", {"username": "Alice"})
+
+        def on_welcome(self, data):
+            self.seen.append("welcome")
+
+        def on_username_set(self, data):
+            self.seen.append("username_set")
+            self.done.set()
+
+    server = python_server("tests.apps.seed_server:build").start()
+    try:
+        for iteration in range(30):
+            chat = Chat()
+            client = greensio.Client(handle_sigint=False)
+            client.register_namespace(chat)
+            client.connect(server.url)
+            try:
+                assert chat.done.wait(5 * UNIT), (iteration, chat.seen)
+                assert chat.seen == ["connect", "welcome", "username_set"], (iteration, chat.seen)
+            finally:
+                client.disconnect()
+    finally:
+        server.stop()

@@ -88,9 +88,9 @@ class ClientEngineSession:
 
     # --- input -----------------------------------------------------------------------------------
     def receive_poll_body(self, body: bytes | str, now: float) -> list[Event]:
-        """A GET response body arrived (the GET has ended). Bad input closes the session
-        (TRANSPORT_ERROR)."""
-        self._polling = False
+        """A GET response body arrived. The GET still counts as in flight until ``poll_done()``:
+        the caller dispatches what it brought first, so nothing the WebSocket brings after an
+        upgrade can overtake it. Bad input closes the session (TRANSPORT_ERROR)."""
         if self._state is _State.CLOSED:
             return []
         try:
@@ -166,10 +166,9 @@ class ClientEngineSession:
         return bool(self._outbox)
 
     def begin_poll(self) -> bool:
-        """Whether to send the next GET now; True counts it in flight until
-        ``receive_poll_body()`` (or until the session closes: a failed GET is
-        ``transport_closed``). False (closed, upgraded, paused for the upgrade, or a GET
-        already out): the caller's poll loop ends."""
+        """Whether to send the next GET now; True counts it in flight until ``poll_done()``
+        (a failed GET is also ``transport_closed``). False (closed, upgraded, paused for the
+        upgrade, or a GET already out): the caller's poll loop ends."""
         if (
             self._state is not _State.OPEN
             or self.transport is not Transport.POLLING
@@ -194,6 +193,11 @@ class ClientEngineSession:
         self._outbox.clear()
         self._posting = True
         return body
+
+    def poll_done(self) -> None:
+        """The GET of ``begin_poll()`` has ended and what it brought was dispatched (on a failure
+        the caller also calls ``transport_closed``)."""
+        self._polling = False
 
     def post_done(self) -> None:
         """The POST of ``take_poll_body()`` has ended, answered or not (on a failure the caller

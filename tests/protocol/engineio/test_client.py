@@ -78,7 +78,9 @@ class Pair:
         """The server answers the pending GET with what it has queued; the client decodes it."""
         payload = self.server.end_poll()
         assert payload is not None, "the GET would block: nothing queued on the server"
-        return self.client.receive_poll_body(payload.encode("utf-8"), now)
+        events = self.client.receive_poll_body(payload.encode("utf-8"), now)
+        self.client.poll_done()  # (the caller has dispatched what it brought)
+        return events
 
     def get(self, now: float = 0.0) -> list[object]:
         """One whole GET."""
@@ -411,6 +413,8 @@ def test_one_get_at_a_time_and_none_once_closed() -> None:
     assert client.begin_poll()
     assert not client.begin_poll()  # that GET is still out
     assert client.receive_poll_body("6", 1.0) == []
+    assert not client.begin_poll()  # ... until what it brought was dispatched
+    client.poll_done()
     assert client.begin_poll()
     client.transport_closed()
     assert not client.begin_poll()
@@ -450,6 +454,8 @@ def test_the_upgrade_waits_for_both_requests() -> None:
     assert client.take_poll_body() == "4x"
     paused(client)
     assert client.receive_poll_body("6", 1.0) == []
+    assert not client.upgrade_may_complete()  # the GET's messages are not dispatched yet
+    client.poll_done()
     assert not client.upgrade_may_complete()  # the POST is still out
     client.post_done()
     assert client.upgrade_may_complete()
