@@ -125,7 +125,7 @@ class Client(ClientEvents, HandlerRegistration):
         else:
             raise exceptions.UsageError(f"unsupported serializer {serializer!r}")
         self.registry = HandlerRegistry()
-        self.tasks = TaskQueue(self.backend)
+        self.tasks = TaskQueue(self.backend, self.logger)
         self.acks = PendingAcks(self.backend, max_pending_acks)
         self.lock = self.backend.lock()
         self.connection_namespaces: list[str] = []
