@@ -55,7 +55,9 @@ setup(
         "urllib3>=2",
     ],
     extras_require={
-        "gevent": ["gevent>=24"],
+        # gunicorn's gevent worker imports packaging without declaring it (gunicorn 27): with
+        # it here, `pip install greensio[gevent] gunicorn` runs `gunicorn -k gevent` as it is.
+        "gevent": ["gevent>=24", "packaging"],
         "eventlet": ["eventlet"],
         "redis": ["redis>=5"],
         "msgpack": ["msgpack>=1.0"],

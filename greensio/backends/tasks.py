@@ -17,10 +17,12 @@ class TaskQueue:
     """Runs queued calls one after another in a worker task that exists only while there is work.
 
     One per peer keeps that peer's events in order without a resident greenlet per connection.
+    A call that raises is logged on ``logger`` (the front-end's; ``greensio`` when None).
     """
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, logger: logging.Logger | None = None) -> None:
         self.backend = backend
+        self.logger = logger
         self._lock = backend.atomic_lock()  # guards the deque and the flag only
         self._tasks: collections.deque[tuple[Callable[..., Any], tuple[Any, ...]]] = (
             collections.deque()
@@ -45,13 +47,13 @@ class TaskQueue:
                 return
             self._running = True
         try:
-            run_guarded(fn, args)
+            run_guarded(fn, args, self.logger)
         finally:
             self._drain()
 
     def run_now(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` in a task of its own, not waiting for queued calls."""
-        self.backend.run_soon(run_guarded, fn, args)
+        self.backend.run_soon(run_guarded, fn, args, self.logger)
 
     def _drain(self) -> None:
         while True:
@@ -60,16 +62,23 @@ class TaskQueue:
                     self._running = False
                     return
                 fn, args = self._tasks.popleft()
-            run_guarded(fn, args)
+            run_guarded(fn, args, self.logger)
 
 
-def run_guarded(fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
-    """Call an application handler; its exception is logged, never propagated to the transport.
+def run_guarded(
+    fn: Callable[..., Any], args: tuple[Any, ...], log: logging.Logger | None = None
+) -> None:
+    """Call an application handler; its exception is logged (at ERROR, with the traceback, on
+    ``log``, else the ``greensio`` logger), never propagated to the transport.
+
+    Front-ends that know which event a handler serves log its failure themselves, naming the
+    event, namespace and sid; this is the last resort (an ack callback, say).
 
     Each call starts with fresh context variables, as in a task of its own (python-socketio
     starts a greenlet or thread per event), though several may run in one task here.
     """
+    log = log or logger
     try:
         contextvars.Context().run(fn, *args)
     except Exception:
-        logger.exception("handler %s failed", getattr(fn, "__qualname__", fn))
+        log.exception("%s failed", getattr(fn, "__qualname__", fn))

@@ -125,7 +125,7 @@ class Client(ClientEvents, HandlerRegistration):
         else:
             raise exceptions.UsageError(f"unsupported serializer {serializer!r}")
         self.registry = HandlerRegistry()
-        self.tasks = TaskQueue(self.backend)
+        self.tasks = TaskQueue(self.backend, self.logger)
         self.acks = PendingAcks(self.backend, max_pending_acks)
         self.lock = self.backend.lock()
         self.connection_namespaces: list[str] = []
@@ -248,8 +248,9 @@ class Client(ClientEvents, HandlerRegistration):
             if not self._reconnecting:  # the reconnection loop decides when it is over
                 self._finished.set()
             # Before raising, as python-socketio does: the handler has run when connect() fails.
+            error = {"message": str(exc)}
             for namespace in self.connection_namespaces:
-                run_guarded(self._trigger, ("connect_error", namespace, {"message": str(exc)}))
+                run_guarded(self._trigger_logged, ("connect_error", namespace, dict(error)))
             raise
         except BaseException:
             if not self._reconnecting:  # wait() must not hang on a failure of any kind

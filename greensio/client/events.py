@@ -183,7 +183,20 @@ class ClientEvents:
 
     # --- handlers --------------------------------------------------------------------------------
     def _trigger_later(self, event: str, namespace: str, *args: Any) -> None:
-        self.tasks.run_in_order(self._trigger, event, namespace, *args)
+        self.tasks.run_in_order(self._trigger_logged, event, namespace, *args)
+
+    def _trigger_logged(self, event: str, namespace: str, *args: Any) -> None:
+        """``_trigger``, with the handler's exception logged on the client's logger."""
+        try:
+            self._trigger(event, namespace, *args)
+        except Exception:  # noqa: BLE001 - the application's, logged by _handler_failed
+            self._handler_failed(event, namespace)
+
+    def _handler_failed(self, event: str, namespace: str) -> None:
+        """Log (at ERROR, with the traceback) the exception being handled, a handler's."""
+        session = self.session
+        sid = session.sids.get(namespace) if session is not None else None
+        self.logger.exception("%r handler failed (namespace %s, sid %s)", event, namespace, sid)
 
     def _wait_for_handlers(self, timeout: float) -> None:
         """Wait (up to ``timeout``) until every handler queued so far has run; at once when
@@ -205,7 +218,11 @@ class ClientEvents:
         return handler(*prefix, *args)
 
     def _handle_event(self, event: EventReceived) -> None:
-        result = self._trigger(event.event, event.namespace, *event.args)
+        try:
+            result = self._trigger(event.event, event.namespace, *event.args)
+        except Exception:  # noqa: BLE001 - the application's, logged by _handler_failed
+            self._handler_failed(event.event, event.namespace)
+            return  # no ack: the handler gave no answer (the server's call times out)
         if event.ack_id is None:
             return
         with self.lock:

@@ -31,7 +31,11 @@ from greensio.transports import http, keepalive
 from greensio.transports.coalescer import WriteCoalescer
 from greensio.transports.foreign_websocket import ForeignWebSocket
 from greensio.transports.websocket import WebSocketConnection
-from greensio.transports.websocket_server import accept_websocket, is_websocket_request
+from greensio.transports.websocket_server import (
+    accept_websocket,
+    is_websocket_request,
+    websocket_done,
+)
 
 Socket = EngineSocket[EngineSession]
 
@@ -201,7 +205,7 @@ class RequestHandler:
             sock.flush()
             sock.schedule()
         self._read_websocket(sock, ws, probe=False)
-        return []
+        return websocket_done(environ)
 
     def _accept_websocket(
         self, sock: Socket, environ: dict[str, Any], start_response: Any
@@ -232,9 +236,9 @@ class RequestHandler:
             return _reject(start_response, REJECTED, cors)
         if not attached:
             ws.close()  # refused as attach_probe says: accepted, then closed (as engine.io)
-            return []
+            return websocket_done(environ)
         self._read_websocket(sock, ws, probe=True)
-        return []
+        return websocket_done(environ)
 
     def _read_websocket(
         self,

@@ -149,7 +149,7 @@ class ServerEvents:
             del self.clients[client.eio_sid]
 
     # --- Socket.IO events (run in the client's order) --------------------------------------------
-    def _namespace_allowed(self, namespace: str) -> bool:
+    def namespace_allowed(self, namespace: str) -> bool:
         if self.namespaces == "*" or self.registry.has_namespace(namespace):
             return True
         if self.registry.accepts_any_namespace():
@@ -159,7 +159,7 @@ class ServerEvents:
     def _handle_connect(self, client: RemoteClient, event: NamespaceConnectRequested) -> None:
         namespace = event.namespace
         session = client.session
-        if not self._namespace_allowed(namespace):
+        if not self.namespace_allowed(namespace):
             self._send(client, session.refuse_connect(namespace, {"message": "Invalid namespace"}))
             return
         sid = self.eio.generate_id()
@@ -213,8 +213,8 @@ class ServerEvents:
             result = call_flexibly(handler, *prefix, sid, environ, auth)
         except exceptions.ConnectionRefusedError as exc:
             return exc.error_args
-        except Exception:
-            self.logger.exception("connect handler failed")
+        except Exception:  # noqa: BLE001 - the application's, logged by _handler_failed
+            self._handler_failed("connect", namespace, sid)
             return dict(_REFUSED)
         return dict(_REFUSED) if result is False else None
 
@@ -231,7 +231,11 @@ class ServerEvents:
             self.logger.info("%s: no handler for %r on %s", sid, event.event, namespace)
             return
         handler, prefix = found
-        result = handler(*prefix, sid, *event.args)
+        try:
+            result = handler(*prefix, sid, *event.args)
+        except Exception:  # noqa: BLE001 - the application's, logged by _handler_failed
+            self._handler_failed(event.event, namespace, sid)
+            return  # no ack: the handler gave no answer (the client's call times out)
         if event.ack_id is not None:
             with client.lock:
                 out = client.session.encode_ack(namespace, event.ack_id, args_of(result))
@@ -250,11 +254,15 @@ class ServerEvents:
             if found is not None:
                 handler, prefix = found
                 call_flexibly(handler, *prefix, sid, reason)
-        except Exception:
-            self.logger.exception("disconnect handler failed")
+        except Exception:  # noqa: BLE001 - the application's, logged by _handler_failed
+            self._handler_failed("disconnect", namespace, sid)
         finally:
             self.manager.disconnect(sid, namespace)
             client.user_sessions.pop(namespace, None)
+
+    def _handler_failed(self, event: str, namespace: str, sid: str) -> None:
+        """Log (at ERROR, with the traceback) the exception being handled, a handler's."""
+        self.logger.exception("%r handler failed (namespace %s, sid %s)", event, namespace, sid)
 
     def _send(self, client: RemoteClient, messages: list[str | bytes]) -> None:
         if messages:

@@ -171,6 +171,8 @@ class Server(HandlerRegistration, ListenerRegistration):
         _refuse_unknown(kwargs)
         if not isinstance(event, str):
             raise exceptions.UsageError("event names are strings")
+        if not self.events.namespace_allowed(namespace or "/"):
+            self.logger.warning("emit %r: no namespace %s on this server", event, namespace)
         self.manager.emit(
             event,
             args_of(data),
@@ -285,11 +287,13 @@ class Server(HandlerRegistration, ListenerRegistration):
     # --- rooms and sessions ----------------------------------------------------------------------
     def enter_room(self, sid: str, room: Any, namespace: str | None = None) -> None:
         """Put ``sid`` in ``room``."""
-        self.manager.enter_room(sid, namespace or "/", room)
+        if self._connected(sid, namespace or "/", "enter_room"):
+            self.manager.enter_room(sid, namespace or "/", room)
 
     def leave_room(self, sid: str, room: Any, namespace: str | None = None) -> None:
         """Take ``sid`` out of ``room``."""
-        self.manager.leave_room(sid, namespace or "/", room)
+        if self._connected(sid, namespace or "/", "leave_room"):
+            self.manager.leave_room(sid, namespace or "/", room)
 
     def close_room(self, room: Any, namespace: str | None = None) -> None:
         """Empty ``room``."""
@@ -302,12 +306,12 @@ class Server(HandlerRegistration, ListenerRegistration):
     def get_session(self, sid: str, namespace: str | None = None) -> dict[str, Any]:
         """The application's session dict for ``sid`` (kept until it disconnects)."""
         namespace = namespace or "/"
-        return self._client(sid, namespace).user_sessions.setdefault(namespace, {})
+        return self._client(sid, namespace, "get_session").user_sessions.setdefault(namespace, {})
 
     def save_session(self, sid: str, session: dict[str, Any], namespace: str | None = None) -> None:
         """Replace the session dict for ``sid``."""
         namespace = namespace or "/"
-        self._client(sid, namespace).user_sessions[namespace] = session
+        self._client(sid, namespace, "save_session").user_sessions[namespace] = session
 
     @contextlib.contextmanager
     def session(self, sid: str, namespace: str | None = None) -> Iterator[dict[str, Any]]:
@@ -316,12 +320,23 @@ class Server(HandlerRegistration, ListenerRegistration):
         yield session
         self.save_session(sid, session, namespace)
 
-    def _client(self, sid: str, namespace: str) -> RemoteClient:
+    def _client(self, sid: str, namespace: str, action: str | None = None) -> RemoteClient:
+        """``sid``'s client; BadNamespaceError (logged as a warning when ``action`` names the
+        API call) when it is not connected to ``namespace``."""
         eio_sid = self.manager.eio_sid_from_sid(sid, namespace)
         client = self.clients.get(eio_sid) if eio_sid is not None else None
         if client is None:
+            if action is not None:
+                self._connected(sid, namespace, action)
             raise exceptions.BadNamespaceError(f"{sid} is not connected to {namespace}")
         return client
+
+    def _connected(self, sid: str, namespace: str, action: str) -> bool:
+        """Whether ``sid`` is connected to ``namespace``; a warning naming both when not."""
+        if self.manager.eio_sid_from_sid(sid, namespace) is not None:
+            return True
+        self.logger.warning("%s: %s is not connected to namespace %s", action, sid, namespace)
+        return False
 
     # --- connections -----------------------------------------------------------------------------
     def disconnect(
@@ -332,6 +347,7 @@ class Server(HandlerRegistration, ListenerRegistration):
         eio_sid = self.manager.eio_sid_from_sid(sid, namespace)
         client = self.clients.get(eio_sid) if eio_sid else None
         if client is None:
+            self.logger.warning("disconnect: %s is not connected to namespace %s", sid, namespace)
             return
         with client.lock:
             out = client.session.disconnect(namespace)

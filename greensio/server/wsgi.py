@@ -17,10 +17,13 @@ class WSGIApp:
     Args:
         socketio_app: the ``Server`` (anything with ``handle_request``).
         wsgi_app: the application for every other path; 404 when None.
-        static_files: ``{url_path: file_path}`` or ``{url_path: {'filename': ...,
-            'content_type': ...}}``; a path ending in '/' maps a directory. An exact path wins
-            over a directory, a longer directory path over a shorter one; a path with no such
-            file goes on to ``wsgi_app``.
+        static_files: python-socketio's form: ``{url_path: file_path}`` or ``{url_path:
+            {'filename': ..., 'content_type': ...}}``. A key matches its exact path and, when
+            it names a directory, every path under it (with or without a trailing '/': '/' maps
+            the whole site). A path that reaches a directory serves its index: the file named
+            under the key ``''`` (a name, or a dict with ``filename`` and ``content_type``), else
+            ``index.html``. An exact path wins over a directory, a longer directory over a
+            shorter one; a path with no such file goes on to ``wsgi_app``.
         socketio_path: where Socket.IO is served ('socket.io').
     """
 
@@ -54,7 +57,9 @@ class WSGIApp:
         """The file's response; None (nothing sent) when there is no such file."""
         filename = spec["filename"]
         if os.path.isdir(filename):
-            filename = os.path.join(filename, "index.html")
+            index = _spec(self.static_files.get("", "index.html"))
+            filename = os.path.join(filename, index["filename"])
+            spec = {**spec, **{k: v for k, v in index.items() if k == "content_type"}}
         try:
             with open(filename, "rb") as fh:
                 body = fh.read()
@@ -68,17 +73,26 @@ class WSGIApp:
     def _static(self, path: str) -> dict[str, str] | None:
         """The static file for ``path``: an exact entry first, else under the longest directory
         prefix, whatever the order of ``static_files``; None when nothing (safe) matches."""
-        if path in self.static_files:
+        if path and path in self.static_files:
             return _spec(self.static_files[path])
-        prefixes = [p for p in self.static_files if p.endswith("/") and path.startswith(p)]
-        if not prefixes:
+        prefix = max((p for p in self.static_files if _is_under(path, p)), key=len, default=None)
+        if prefix is None:
             return None
-        prefix = max(prefixes, key=len)
         parts = _safe_parts(path[len(prefix) :])
         if parts is None:
             return None
         spec = _spec(self.static_files[prefix])
         return {**spec, "filename": os.path.join(spec["filename"], *parts)}
+
+
+def _is_under(path: str, prefix: str) -> bool:
+    """Whether ``prefix`` (a key of ``static_files``) maps a directory that holds ``path``:
+    '/static' and '/static/' both hold '/static/app.js' (and '/static/'), not '/staticx'."""
+    if not prefix or prefix == path:
+        return False  # '' names the index file; an exact key is matched before
+    if prefix.endswith("/"):
+        return path.startswith(prefix) or path == prefix[:-1]
+    return path.startswith(prefix + "/")
 
 
 def _spec(target: str | dict[str, str]) -> dict[str, str]:

@@ -25,14 +25,15 @@ PRIVATE = "/private"
 TOKEN = {"token": "secret"}
 
 
-def build(socketio, **options):
+def build(socketio, async_mode="gevent", **options):
     """Return the WSGI app of a fresh interop server.
 
     Args:
         socketio: the Socket.IO package under test (greensio, or python-socketio as a reference).
+        async_mode: the server's (None: its own choice, as under Werkzeug's development server).
         **options: keyword arguments for ``socketio.Server`` (``transports``, ``ping_interval``...).
     """
-    sio = socketio.Server(async_mode="gevent", **options)
+    sio = socketio.Server(async_mode=async_mode, **options)
     _root_handlers(socketio, sio)
     _private_handlers(socketio, sio)
     return socketio.WSGIApp(sio)

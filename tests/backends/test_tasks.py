@@ -74,3 +74,20 @@ def test_run_here_in_order_runs_in_the_caller_when_idle_and_queues_otherwise():
 
     queue.run_here_in_order(first)
     assert where == [("first", True), ("second", True)]
+
+
+def test_a_queue_logs_failures_on_its_own_logger(caplog):
+    mine = logging.getLogger("tests.backends.mine")
+    caplog.set_level(logging.DEBUG, logger=mine.name)
+    done = threading.Event()
+
+    def broken() -> None:
+        raise ValueError("handler bug (expected by the test)")
+
+    queue = TaskQueue(ThreadingBackend(), mine)
+    queue.run_in_order(broken)
+    queue.run_in_order(done.set)
+    assert done.wait(5 * UNIT)
+    [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert (record.name, record.levelname) == (mine.name, "ERROR")
+    assert "broken" in record.getMessage() and record.exc_info is not None

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 import pytest
 import requests
 import socketio
 
+import greensio
 from tests.support.peers import STEP, Peer
 from tests.support.servers import UNIT, python_server
 
@@ -318,3 +320,50 @@ def test_concurrent_binary_emits_from_many_greenlets_arrive_intact(connect):
     for blob in blobs:
         assert blob["data"] == bytes([blob["t"]]) * size
         assert blob["tail"] == b"\xff"
+
+
+# --- what an unknown sid or namespace logs -------------------------------------------------------
+MINE = "tests.server.mine"
+
+
+@pytest.fixture
+def quiet_server(caplog):
+    """A Server with no client, logging to the application's own logger."""
+    caplog.set_level(logging.DEBUG, logger=MINE)
+    sio = greensio.Server(async_mode="threading", logger=logging.getLogger(MINE))
+    yield sio
+    sio.shutdown()
+
+
+def warnings_of(caplog) -> list[tuple[str, str]]:
+    return [(r.name, r.getMessage()) for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_emitting_to_an_unknown_namespace_warns(quiet_server, caplog):
+    quiet_server.emit("news", {"n": 1})  # '/' always exists: nobody is there, nothing to say
+    quiet_server.emit("news", {"n": 1}, namespace="/nowhere")
+    assert warnings_of(caplog) == [(MINE, "emit 'news': no namespace /nowhere on this server")]
+
+
+@pytest.mark.parametrize(
+    "action, call",
+    [
+        ("enter_room", lambda sio: sio.enter_room("ghost", "room", namespace="/chat")),
+        ("leave_room", lambda sio: sio.leave_room("ghost", "room", namespace="/chat")),
+        ("disconnect", lambda sio: sio.disconnect("ghost", namespace="/chat")),
+    ],
+)
+def test_an_unknown_sid_warns(quiet_server, caplog, action, call):
+    call(quiet_server)
+    assert warnings_of(caplog) == [(MINE, f"{action}: ghost is not connected to namespace /chat")]
+    assert all(r.levelname == "WARNING" for r in caplog.records if r.name == MINE)
+
+
+@pytest.mark.parametrize("action", ["get_session", "save_session"])
+def test_an_unknown_sids_session_warns_and_raises(quiet_server, caplog, action):
+    with pytest.raises(greensio.exceptions.BadNamespaceError):
+        if action == "get_session":
+            quiet_server.get_session("ghost")
+        else:
+            quiet_server.save_session("ghost", {})
+    assert warnings_of(caplog) == [(MINE, f"{action}: ghost is not connected to namespace /")]

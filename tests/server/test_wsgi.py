@@ -208,3 +208,52 @@ def test_longest_directory_prefix_wins(server, site, deep_first):
 def test_socketio_path_wins_over_static_files(server, site):
     app = WSGIApp(server, static_files={"/socket.io/": str(site / "static")})
     assert Response(app, "/socket.io/style.css").body == b"socketio"
+
+
+# -- python-socketio's forms of static_files --------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["/static", "/static/"])
+def test_a_directory_maps_with_or_without_a_trailing_slash(server, site, key):
+    app = WSGIApp(server, wrapped_app, static_files={key: str(site / "static")})
+    assert Response(app, "/static/style.css").body == b"body {}"
+    assert Response(app, "/static/sub/deep.txt").body == b"deep"
+    assert Response(app, "/static/").body == b"<h1>static index</h1>"
+    assert Response(app, "/static").body == b"<h1>static index</h1>"
+    assert Response(app, "/staticx/style.css").body == b"app:/staticx/style.css"
+
+
+@pytest.mark.parametrize("target", ["{site}", "{site}/"])
+def test_the_root_maps_the_whole_site(server, site, target):
+    app = WSGIApp(server, static_files={"/": target.format(site=site)})
+    assert Response(app, "/").body == b"<h1>home</h1>"
+    assert Response(app, "/app.js").body == b"console.log(1)"
+    assert Response(app, "/static/").body == b"<h1>static index</h1>"
+    assert Response(app, "/socket.io/").body == b"socketio"
+
+
+def test_the_empty_key_names_the_index_file(server, site):
+    (site / "static" / "default.txt").write_text("default")
+    app = WSGIApp(server, static_files={"/static": str(site / "static"), "": "default.txt"})
+    index = Response(app, "/static/")
+    assert (index.body, index.headers["Content-Type"]) == (b"default", "text/plain")
+    assert Response(app, "/").code == 404  # '' is the index's name, not a URL path
+
+
+def test_the_empty_key_as_a_dict_gives_the_index_a_content_type(server, site):
+    index = {"filename": "style.css", "content_type": "text/x-index"}
+    app = WSGIApp(server, static_files={"/": str(site / "static"), "": index})
+    response = Response(app, "/")
+    assert (response.body, response.headers["Content-Type"]) == (b"body {}", "text/x-index")
+    assert Response(app, "/style.css").headers["Content-Type"] == "text/css"
+
+
+def test_an_exact_path_may_name_a_directory(server, site):
+    app = WSGIApp(server, static_files={"/docs": str(site / "static")})
+    assert Response(app, "/docs").body == b"<h1>static index</h1>"
+
+
+def test_a_path_under_a_file_entry_goes_on_to_the_app(server, site):
+    app = WSGIApp(server, wrapped_app, static_files={"/": str(site / "index.html")})
+    assert Response(app, "/").body == b"<h1>home</h1>"
+    assert Response(app, "/other").body == b"app:/other"

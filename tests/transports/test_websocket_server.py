@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import socket
 
 import pytest
@@ -13,7 +14,11 @@ import pytest
 from greensio.transports.coalescer import WriteCoalescer
 from greensio.transports.foreign_websocket import ForeignWebSocket
 from greensio.transports.websocket import WebSocketConnection
-from greensio.transports.websocket_server import accept_websocket, is_websocket_request
+from greensio.transports.websocket_server import (
+    accept_websocket,
+    is_websocket_request,
+    websocket_done,
+)
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -41,7 +46,9 @@ class StartResponse:
         return self.written.append
 
 
-def upgrade_environ(sock: socket.socket | None, **extra: str) -> dict[str, object]:
+def upgrade_environ(
+    sock: socket.socket | None, key: str = "gunicorn.socket", **extra: str
+) -> dict[str, object]:
     environ: dict[str, object] = {
         "REQUEST_METHOD": "GET",
         "PATH_INFO": "/engine.io/",
@@ -54,7 +61,7 @@ def upgrade_environ(sock: socket.socket | None, **extra: str) -> dict[str, objec
         **extra,
     }
     if sock is not None:
-        environ["werkzeug.socket"] = sock
+        environ[key] = sock
     return environ
 
 
@@ -114,3 +121,56 @@ def test_gevent_websockets_socket_is_used_as_it_is() -> None:
     assert ws.ws is foreign and ws.lock is own_lock and ws.max_size == 5
     lock = Lock()
     assert accept_websocket(environ, StartResponse(), max_size=5, lock=lock).lock is lock
+
+
+def test_after_a_websocket_the_request_ends_with_an_empty_body(pair) -> None:
+    environ = upgrade_environ(pair[0])
+    accept_websocket(environ, StartResponse(), max_size=100, lock=Lock())
+    assert websocket_done(environ) == []
+
+
+def read_response(sock: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(4096)
+        assert chunk, f"connection closed after {data!r}"
+        data += chunk
+    return data
+
+
+def test_under_werkzeug_the_101_is_written_to_the_socket(pair) -> None:
+    # Werkzeug would add "Connection: close" to a 101 started through it.
+    server_side, client_side = pair
+    client_side.settimeout(5)
+    start_response = StartResponse()
+    stream = io.BytesIO()
+    environ = upgrade_environ(server_side, "werkzeug.socket", **{"wsgi.input": stream})
+    ws = accept_websocket(environ, start_response, max_size=100, lock=Lock())
+    assert isinstance(ws, WebSocketConnection)
+    assert start_response.calls == []
+    head = read_response(client_side).decode().lower()
+    assert head.startswith("http/1.1 101 switching protocols\r\n")
+    assert head.count("connection:") == 1 and "connection: upgrade\r\n" in head
+    ws.close()
+    assert not stream.closed  # Werkzeug reads its next request line from it
+
+
+def test_under_werkzeug_the_request_ends_as_a_dropped_connection(pair) -> None:
+    server_side, client_side = pair
+    client_side.settimeout(5)
+    environ = upgrade_environ(server_side, "werkzeug.socket")
+    accept_websocket(environ, StartResponse(), max_size=100, lock=Lock())
+    read_response(client_side)
+    client_side.sendall(b"\x88\x80abcd")  # a close frame the connection never read
+    with pytest.raises(ConnectionError):
+        websocket_done(environ)
+    # What was queued is gone: the next read is the end of the stream, not the frame as HTTP.
+    assert server_side.recv(100) == b""
+
+
+def test_under_werkzeug_a_failed_101_is_no_websocket(pair) -> None:
+    server_side, client_side = pair
+    client_side.close()
+    server_side.shutdown(socket.SHUT_WR)  # writes now fail with EPIPE
+    environ = upgrade_environ(server_side, "werkzeug.socket")
+    assert accept_websocket(environ, StartResponse(), max_size=100, lock=Lock()) is None
