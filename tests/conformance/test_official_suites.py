@@ -14,7 +14,8 @@ case that fails only sometimes fails ``make test`` too.
 
 The suites' Node client gets ``official_suites_client.mjs`` preloaded: it works around two
 defects of that client (node-fetch on Node 19+, ws 8.5's synchronous events) that a browser, the
-suites' other runner, does not have; the file says why.
+suites' other runner, does not have, and delivers WebSocket frames read in the same event-loop
+turn as a fetch response before the response; the file says why.
 
 Skipped only when ``node`` or ``npm`` is not installed (CI installs both); any other missing
 piece (the suites, ``npm ci``) fails.
