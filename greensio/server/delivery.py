@@ -74,8 +74,10 @@ class LocalDelivery:
             session = client.session
             if session.send(namespace, messages) is messages:
                 self.eio.send_prepared(eio_sid, prepared)
+            if not isinstance(prepared, ObservedMessages):
+                return  # the common case: no outgoing listener, nothing more per recipient
             sid = session.sids.get(namespace)
-        if isinstance(prepared, ObservedMessages) and sid is not None:
+        if sid is not None:
             self.listeners.notify(prepared.listeners, prepared.event, sid, prepared.args)
 
     def deliver_with_ack(
