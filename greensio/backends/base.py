@@ -73,3 +73,23 @@ class Backend(Protocol):
         ...
 
     def monotonic(self) -> float: ...
+
+
+class NoLock:
+    """``atomic_lock()`` of a cooperative backend (gevent, eventlet): a section that never
+    yields is already atomic there, so its lock does nothing."""
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        return True
+
+    def release(self) -> None:
+        pass
+
+    def __enter__(self) -> NoLock:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        pass
+
+
+NO_LOCK = NoLock()

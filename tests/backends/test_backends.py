@@ -42,7 +42,7 @@ def run_python(code_or_module: list[str]) -> str:
 
 
 def test_modes():
-    assert set(ASYNC_MODES) == {"gevent", "threading"}
+    assert set(ASYNC_MODES) == {"gevent", "eventlet", "threading"}
 
 
 def test_threading_by_name():
