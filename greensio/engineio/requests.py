@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from greensio.backends.relay import ReaderRelay
+from greensio.engineio.mismatch import DeploymentCheck
 from greensio.engineio.socket import EngineSocket, SocketOwner
 from greensio.protocol.engineio.routing import (
     PAYLOAD_TOO_LARGE,
@@ -96,10 +97,13 @@ class RequestHandler:
         self.forget = forget
         upgrades = settings.allow_upgrades and "websocket" in settings.transports
         self.upgrades = ("websocket",) if upgrades else ()
+        self.deployment = DeploymentCheck(self.backend.name, logger, sockets)
 
     # --- WSGI entry point ------------------------------------------------------------------------
     def handle_request(self, environ: dict[str, Any], start_response: http.StartResponse) -> Any:
         """Serve one Engine.IO HTTP request (polling GET/POST, or a WebSocket upgrade)."""
+        if (refused := self.deployment.check(environ, start_response)) is not None:
+            return refused  # an async_mode that cannot work under this server (mismatch.py)
         if self.settings.keepalive_takeover and "gunicorn.socket" in environ:
             q = http.query(environ)
             if self._kept_alive(environ.get("REQUEST_METHOD", "GET"), q):

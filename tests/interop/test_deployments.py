@@ -55,9 +55,10 @@ def eventlet_python() -> str:
     return str(EVENTLET_PYTHON)
 
 
-def werkzeug(argv: Callable[[int], list[str]]) -> ServerProcess:
+def werkzeug(argv: Callable[[int], list[str]], mode: str = "threading") -> ServerProcess:
+    """Werkzeug's development server, started by ``argv(port)`` (app.run(), flask run)."""
     port = free_port()
-    server = ServerProcess(argv(port), port=port, env=THREADING)
+    server = ServerProcess(argv(port), port=port, env={"GREENSIO_ASYNC_MODE": mode})
     server.start(ready_line=" * Running on")
     server.port = port
     return server
@@ -118,6 +119,9 @@ def row(request) -> Iterator[tuple[str, Any]]:
         server.stop()
     assert "Traceback" not in server.log, server.log
     assert "Error on request" not in server.log, server.log  # Werkzeug's failed-request line
+    assert "async_mode=" not in server.log, (
+        server.log
+    )  # no mismatch (greensio/engineio/mismatch.py)
 
 
 JS_SCENARIOS = {"upgrade": "upgrade", "websocket": "echo", "polling": "echo"}
