@@ -68,7 +68,7 @@ def build(socketio: Any, async_mode: str | None = None, **options: Any) -> flask
 def _from_environment() -> flask.Flask:
     import greensio
 
-    options: dict[str, Any] = {"ping_interval": 2}
+    options: dict[str, Any] = {"ping_interval": 0.5}  # heartbeats during the tests' checks
     return build(greensio, os.environ.get("GREENSIO_ASYNC_MODE") or None, **options)
 
 

@@ -26,7 +26,7 @@ import requests
 
 from tests.interop.conftest import IMPL, TRANSPORTS
 from tests.interop.test_gunicorn import Gunicorn
-from tests.support.peers import Peer
+from tests.support.peers import Peer, PingCounter
 from tests.support.servers import ROOT, UNIT, ServerProcess, python_server
 
 pytestmark = [
@@ -38,6 +38,8 @@ APP = "tests.apps.deployment"
 EVENTLET_PYTHON = ROOT / ".venv-eventlet" / "bin" / "python"
 #: How long the blocking handler sleeps: the other clients' checks must finish well within it.
 BLOCK = 2 * UNIT
+#: The app's heartbeat (tests/apps/deployment.py): several PINGs while the handler sleeps.
+PING_INTERVAL = 0.5
 WAIT = 5 * UNIT
 THREADING = {"GREENSIO_ASYNC_MODE": "threading"}
 
@@ -67,9 +69,14 @@ def werkzeug(argv: Callable[[int], list[str]], mode: str = "threading") -> Serve
 #: Each row: (how to start its server, the async_mode it must run).
 ROWS: dict[str, tuple[Callable[[], Any], str]] = {
     "gunicorn-gevent": (lambda: Gunicorn(f"{APP}:app").start(), "gevent"),
-    "pywsgi": (lambda: python_server(f"{APP}:build", ping_interval=2).start(), "gevent"),
+    "pywsgi": (
+        lambda: python_server(f"{APP}:build", ping_interval=PING_INTERVAL).start(),
+        "gevent",
+    ),
     "geventwebsocket-handler": (
-        lambda: python_server(f"{APP}:build", server="geventwebsocket", ping_interval=2).start(),
+        lambda: python_server(
+            f"{APP}:build", server="geventwebsocket", ping_interval=PING_INTERVAL
+        ).start(),
         "gevent",
     ),
     "geventwebsocket-worker": (
@@ -85,7 +92,7 @@ ROWS: dict[str, tuple[Callable[[], Any], str]] = {
     "eventlet-wsgi": (
         lambda: ServerProcess(
             [eventlet_python(), "-m", "tests.support.serve_eventlet", "--app", f"{APP}:build"]
-            + ["--option", "ping_interval=2"]
+            + ["--option", f"ping_interval={PING_INTERVAL}"]
         ).start(),
         "eventlet",
     ),
@@ -141,8 +148,9 @@ def test_js_client(row, js_client, how) -> None:
 
 def test_python_socketio_client(row) -> None:
     mode, server = row
-    blocked = connect(server.url, None)  # polling, then the upgrade
-    others = [connect(server.url, ["polling"]), connect(server.url, ["websocket"])]
+    pings: dict[Peer, PingCounter] = {}
+    blocked = connect(server.url, None, pings)  # polling, then the upgrade
+    others = [connect(server.url, ["polling"], pings), connect(server.url, ["websocket"], pings)]
     try:
         assert blocked.sio.transport() == "websocket"
         assert [peer.sio.transport() for peer in others] == ["polling", "websocket"]
@@ -165,13 +173,21 @@ def test_python_socketio_client(row) -> None:
         assert sleeper.is_alive()
         sleeper.join(BLOCK + WAIT)
         assert slept == ["slept"]
+        # Heartbeats went on meanwhile, the blocked client's too (its handler runs in the task
+        # that read its WebSocket, which handed the reading on when it blocked).
+        for peer in [blocked, *others]:
+            assert pings[peer].wait_for(3, WAIT), f"{pings[peer].pings} PINGs"
         assert blocked.sio.call("ask", "again", timeout=WAIT) == ["answer", "again"]
     finally:
         for peer in [blocked, *others]:
             peer.close()
 
 
-def connect(url: str, transports: list[str] | None) -> Peer:
+def connect(url: str, transports: list[str] | None, pings: dict[Peer, PingCounter]) -> Peer:
+    """A python-socketio client that answers ``question``, records ``blocking`` and ``tick``,
+    and counts the PINGs it gets (into ``pings``)."""
     peer = Peer(events=("blocking", "tick"))
     peer.sio.on("question", lambda data: ["answer", data])
+    pings[peer] = PingCounter()
+    peer.sio.eio.logger = pings[peer].logger
     return peer.connect(url, transports=transports)
