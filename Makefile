@@ -19,7 +19,8 @@ install:
 # tested in a pinned environment of its own (docs/deployment-eventlet.md), which the eventlet rows
 # of tests/interop/test_deployments.py run their servers with. Rebuilt when the pins change.
 EVENTLET_VENV := .venv-eventlet
-EVENTLET_PINS := gunicorn==25.3.0 eventlet==0.41.3 flask websocket-client requests
+# (gevent too: the backend tests check which of the two auto-detection picks.)
+EVENTLET_PINS := gunicorn==25.3.0 eventlet==0.41.3 gevent flask websocket-client requests
 
 install-eventlet: $(EVENTLET_VENV)/.installed
 

@@ -1,6 +1,6 @@
 """greensio/backends/eventlet.py: choosing it, and the checks every backend passes, in child
-processes (as the gevent checks: the pytest process never imports eventlet, whose import would
-change auto-detection and warn).
+processes run by the pinned environment's python (``.venv-eventlet``, made by ``make install``:
+eventlet is not in the main environment, and the pytest process never imports it).
 
 Importing eventlet warns (``EventletDeprecationWarning``, on stderr): the children filter it
 (``QUIET``) so that their output holds only what the checks print.
@@ -8,7 +8,6 @@ Importing eventlet warns (``EventletDeprecationWarning``, on stderr): the childr
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 
@@ -21,13 +20,20 @@ from tests.backends.test_relay import (  # noqa: F401 - collected here, with thi
     test_a_handler_that_blocks_hands_the_reading_on,
     test_a_handler_that_does_not_block_keeps_the_reader,
 )
-from tests.support.servers import UNIT
+from tests.support.servers import ROOT, UNIT
 
-pytestmark = [
-    pytest.mark.timeout(30 * UNIT),
-    # Looked up, not imported (requirements-dev.txt installs it: CI never skips).
-    pytest.mark.skipif(importlib.util.find_spec("eventlet") is None, reason="eventlet missing"),
-]
+pytestmark = pytest.mark.timeout(30 * UNIT)
+
+EVENTLET_PYTHON = ROOT / ".venv-eventlet" / "bin" / "python"
+
+
+def run_eventlet(code: str) -> str:
+    """Run ``code`` with the pinned environment's python; its stdout. Skips only when that
+    environment is missing (``make install`` makes it: CI never skips)."""
+    if not EVENTLET_PYTHON.exists():
+        pytest.skip("the pinned eventlet environment is missing: make install-eventlet")
+    return run_python(["-c", code], python=str(EVENTLET_PYTHON))
+
 
 #: Run first in every child: hides the warning eventlet's import gives.
 QUIET = (
@@ -48,7 +54,7 @@ PATCH = QUIET + "import eventlet; eventlet.monkey_patch(); "
     ids=["imported", "patched", "patched-and-gevent", "gevent-and-eventlet-imported"],
 )
 def test_auto_detection(prelude, want):
-    assert run_python(["-c", prelude + DETECT]).split() == [want, want]
+    assert run_eventlet(prelude + DETECT).split() == [want, want]
 
 
 def test_eventlet_by_name_without_patching():
@@ -57,7 +63,7 @@ def test_eventlet_by_name_without_patching():
         "b = get_backend('eventlet'); "
         "print(type(b).__name__, b.name, b.cooperative, p.is_monkey_patched('socket'))"
     )
-    assert run_python(["-c", code]).split() == ["EventletBackend", "eventlet", "True", "False"]
+    assert run_eventlet(code).split() == ["EventletBackend", "eventlet", "True", "False"]
 
 
 BEHAVIOUR = "from tests.backends.behaviour import main; main('eventlet')"
@@ -68,7 +74,7 @@ def eventlet_results(request) -> dict[str, str | None]:
     """Every backend check, run once against the eventlet backend in a child process, with and
     without ``eventlet.monkey_patch()`` (the backend uses only eventlet's own primitives)."""
     prelude = PATCH if request.param == "patched" else QUIET
-    return json.loads(run_python(["-c", prelude + BEHAVIOUR]).splitlines()[-1])
+    return json.loads(run_eventlet(prelude + BEHAVIOUR).splitlines()[-1])
 
 
 @pytest.mark.parametrize("name", behaviour.CHECKS)
@@ -86,7 +92,7 @@ def results() -> dict:
         "from greensio.backends.eventlet import EventletBackend as GeventBackend",
     )
     assert "EventletBackend" in code
-    return json.loads(run_python(["-c", QUIET + "\n" + code]).strip().splitlines()[-1])
+    return json.loads(run_eventlet(QUIET + "\n" + code).strip().splitlines()[-1])
 
 
 SOCKETS = QUIET + (
@@ -100,7 +106,7 @@ SOCKETS = QUIET + (
 def test_whose_socket():
     """An eventlet socket is told from gevent's and a standard one; it has no direct calls
     (only gevent's sockets do: the WebSocket reads and writes through eventlet's own)."""
-    assert run_python(["-c", SOCKETS]).split() == ["eventlet", "gevent", "threading", "True"]
+    assert run_eventlet(SOCKETS).split() == ["eventlet", "gevent", "threading", "True"]
 
 
 def test_this_process_has_not_imported_eventlet():
