@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 
 import pytest
 import requests
 import socketio
+from werkzeug.serving import make_server
 
-from greensio.engineio.mismatch import DeploymentCheck
+from greensio.engineio.mismatch import DeploymentCheck, thread_limit
 from tests.interop.test_deployments import APP, eventlet_python, werkzeug
 from tests.interop.test_gunicorn import Gunicorn
 from tests.support.servers import UNIT, ServerProcess
@@ -64,6 +66,28 @@ def test_a_fitting_mode_is_served_and_nothing_logged(caplog, mode):
     with serving(checked_app(mode)) as url:
         assert requests.get(url + HANDSHAKE, timeout=WAIT).text == "served"
     assert [r for r in caplog.records if r.name == LOGGER] == []
+
+
+@pytest.mark.parametrize(("threaded", "limit"), [(False, 1), (True, None)])
+def test_the_thread_limit_of_werkzeug(threaded, limit):
+    """Werkzeug without threads serves one request at a time (a WebSocket would hold it all);
+    with threads it starts one per request, with no limit to tell."""
+    seen = []
+
+    def app(environ, start_response):
+        seen.append(thread_limit(environ))
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b""]
+
+    server = make_server("127.0.0.1", 0, app, threaded=threaded)
+    thread = threading.Thread(target=server.handle_request)
+    thread.start()
+    try:
+        requests.get(f"http://127.0.0.1:{server.server_port}/", timeout=WAIT)
+    finally:
+        thread.join(WAIT)
+        server.server_close()
+    assert seen == [limit]
 
 
 def errors(server, needle: str) -> list[str]:
