@@ -58,12 +58,17 @@ def eventlet_python() -> str:
 
 
 def werkzeug(argv: Callable[[int], list[str]], mode: str = "threading") -> ServerProcess:
-    """Werkzeug's development server, started by ``argv(port)`` (app.run(), flask run)."""
-    port = free_port()
-    server = ServerProcess(argv(port), port=port, env={"GREENSIO_ASYNC_MODE": mode})
-    server.start(ready_line=" * Running on")
-    server.port = port
-    return server
+    """Werkzeug's development server, started by ``argv(port)`` (app.run(), flask run). The port
+    is picked before the server binds it: another process may take it first, hence the retries."""
+    for attempt in range(3):
+        port = free_port()
+        server = ServerProcess(argv(port), port=port, env={"GREENSIO_ASYNC_MODE": mode})
+        try:
+            return server.start(ready_line=" * Running on")
+        except RuntimeError:
+            if attempt == 2 or "Address already in use" not in server.log:
+                raise
+    raise AssertionError("unreachable")
 
 
 #: Each row: (how to start its server, the async_mode it must run).
