@@ -20,7 +20,7 @@ from tests.backends.test_relay import (  # noqa: F401 - collected here, with thi
     test_a_handler_that_blocks_hands_the_reading_on,
     test_a_handler_that_does_not_block_keeps_the_reader,
 )
-from tests.support.servers import ROOT, UNIT
+from tests.support.servers import ROOT, UNIT, ServerProcess
 
 pytestmark = pytest.mark.timeout(30 * UNIT)
 
@@ -111,3 +111,33 @@ def test_whose_socket():
 
 def test_this_process_has_not_imported_eventlet():
     assert "eventlet" not in sys.modules
+
+
+CLIENT = (
+    PATCH
+    + """
+import greensio
+for transports in (["websocket"], ["polling"], None):
+    client = greensio.Client(async_mode="eventlet", reconnection=False)
+    client.on("question", lambda data: ["answer", data])
+    client.connect(URL, transports=transports, wait_timeout=5 * UNIT)
+    ack = client.call("echo", 1, timeout=5 * UNIT)
+    print(client.transport(), ack, client.call("ask", 2, timeout=5 * UNIT))
+    client.disconnect()
+"""
+)
+
+
+def test_greensio_client_on_eventlet():
+    """greensio's own client, on eventlet, against a server on eventlet.wsgi (both patched):
+    WebSocket, polling and the upgrade, an ack, and the server's call() answered."""
+    argv = [str(EVENTLET_PYTHON), "-m", "tests.support.serve_eventlet"]
+    server = ServerProcess([*argv, "--app", "tests.apps.deployment:build"])
+    run_eventlet("")  # skips when the pinned environment is missing
+    server.start()
+    try:
+        code = f"URL = {server.url!r}; UNIT = {UNIT!r}\n" + CLIENT
+        lines = run_eventlet(code).splitlines()
+    finally:
+        server.stop()
+    assert lines == [f"{t} 1 ['answer', 2]" for t in ("websocket", "polling", "websocket")]
