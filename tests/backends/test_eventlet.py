@@ -20,19 +20,15 @@ from tests.backends.test_relay import (  # noqa: F401 - collected here, with thi
     test_a_handler_that_blocks_hands_the_reading_on,
     test_a_handler_that_does_not_block_keeps_the_reader,
 )
-from tests.support.servers import ROOT, UNIT, ServerProcess
+from tests.support.deployments import eventlet_python
+from tests.support.servers import UNIT, ServerProcess
 
 pytestmark = pytest.mark.timeout(30 * UNIT)
 
-EVENTLET_PYTHON = ROOT / ".venv-eventlet" / "bin" / "python"
-
 
 def run_eventlet(code: str) -> str:
-    """Run ``code`` with the pinned environment's python; its stdout. Skips only when that
-    environment is missing (``make install`` makes it: CI never skips)."""
-    if not EVENTLET_PYTHON.exists():
-        pytest.skip("the pinned eventlet environment is missing: make install-eventlet")
-    return run_python(["-c", code], python=str(EVENTLET_PYTHON))
+    """Run ``code`` with the pinned environment's python (skipped when it is missing)."""
+    return run_python(["-c", code], python=eventlet_python())
 
 
 #: Run first in every child: hides the warning eventlet's import gives.
@@ -131,10 +127,8 @@ for transports in (["websocket"], ["polling"], None):
 def test_greensio_client_on_eventlet():
     """greensio's own client, on eventlet, against a server on eventlet.wsgi (both patched):
     WebSocket, polling and the upgrade, an ack, and the server's call() answered."""
-    argv = [str(EVENTLET_PYTHON), "-m", "tests.support.serve_eventlet"]
-    server = ServerProcess([*argv, "--app", "tests.apps.deployment:build"])
-    run_eventlet("")  # skips when the pinned environment is missing
-    server.start()
+    argv = [eventlet_python(), "-m", "tests.support.serve_eventlet"]
+    server = ServerProcess([*argv, "--app", "tests.apps.deployment:build"]).start()
     try:
         code = f"URL = {server.url!r}; UNIT = {UNIT!r}\n" + CLIENT
         lines = run_eventlet(code).splitlines()

@@ -19,14 +19,15 @@ import socketio
 from werkzeug.serving import make_server
 
 from greensio.engineio.mismatch import DeploymentCheck, thread_limit
-from tests.interop.test_deployments import APP, eventlet_python, werkzeug
 from tests.interop.test_gunicorn import Gunicorn
+from tests.support.deployments import eventlet_python, werkzeug
 from tests.support.servers import UNIT, ServerProcess
 from tests.support.threaded_server import serving
 
 pytestmark = pytest.mark.timeout(30 * UNIT)
 
 WAIT = 5 * UNIT
+APP = "tests.apps.deployment"  # the deployment rows' Flask app, run in the wrong mode here
 HANDSHAKE = "/socket.io/?EIO=4&transport=polling"
 LOGGER = "greensio-tests.mismatch"
 

@@ -14,7 +14,6 @@ worker); they skip only when that environment is absent, and ``make install`` cr
 
 from __future__ import annotations
 
-import socket
 import sys
 import threading
 import time
@@ -26,8 +25,9 @@ import requests
 
 from tests.interop.conftest import IMPL, TRANSPORTS
 from tests.interop.test_gunicorn import Gunicorn
+from tests.support.deployments import eventlet_python, werkzeug
 from tests.support.peers import Peer, PingCounter
-from tests.support.servers import ROOT, UNIT, ServerProcess, python_server
+from tests.support.servers import UNIT, ServerProcess, python_server
 
 pytestmark = [
     pytest.mark.timeout(60 * UNIT),
@@ -35,40 +35,12 @@ pytestmark = [
 ]
 
 APP = "tests.apps.deployment"
-EVENTLET_PYTHON = ROOT / ".venv-eventlet" / "bin" / "python"
 #: How long the blocking handler sleeps: the other clients' checks must finish well within it.
 BLOCK = 2 * UNIT
 #: The app's heartbeat (tests/apps/deployment.py): several PINGs while the handler sleeps.
 PING_INTERVAL = 0.5
 WAIT = 5 * UNIT
 THREADING = {"GREENSIO_ASYNC_MODE": "threading"}
-
-
-def free_port() -> int:
-    """A port for a server that cannot be told to take one the kernel picks (Werkzeug's)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def eventlet_python() -> str:
-    if not EVENTLET_PYTHON.exists():
-        pytest.skip("the pinned eventlet environment is missing: make install-eventlet")
-    return str(EVENTLET_PYTHON)
-
-
-def werkzeug(argv: Callable[[int], list[str]], mode: str = "threading") -> ServerProcess:
-    """Werkzeug's development server, started by ``argv(port)`` (app.run(), flask run). The port
-    is picked before the server binds it: another process may take it first, hence the retries."""
-    for attempt in range(3):
-        port = free_port()
-        server = ServerProcess(argv(port), port=port, env={"GREENSIO_ASYNC_MODE": mode})
-        try:
-            return server.start(ready_line=" * Running on")
-        except RuntimeError:
-            if attempt == 2 or "Address already in use" not in server.log:
-                raise
-    raise AssertionError("unreachable")
 
 
 #: Each row: (how to start its server, the async_mode it must run).
