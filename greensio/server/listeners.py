@@ -10,11 +10,14 @@ none of them), registered per namespace on the server rather than per socket:
 - an outgoing listener ``fn(event, sid, *args)`` runs once per recipient of every event the server
   sends, in the sending task, after the packet is queued for that recipient.
 
-A listener that raises is logged with its traceback; the event goes on regardless.
+A listener that raises is logged with its traceback; the event goes on regardless. On
+``AsyncServer`` a listener may be a coroutine function: it then runs as a task of its own.
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import logging
 from typing import Any
 
@@ -50,9 +53,24 @@ class Listeners:
         """Call each of ``listeners`` as ``fn(event, sid, *args)``; log what one raises."""
         for fn in listeners:
             try:
-                fn(event, sid, *args)
+                result = fn(event, sid, *args)
+                if inspect.iscoroutine(result):
+                    self._start(result, fn)
             except Exception:
                 self.logger.exception("listener %s for %r failed", _name(fn), event)
+
+    def _start(self, coroutine: Any, fn: Handler) -> None:
+        """Run a coroutine listener's call as a task; without a running loop (a greenlet
+        server), it cannot run, and that is an error that names the fix."""
+        try:
+            asyncio.get_running_loop().create_task(coroutine)
+        except RuntimeError:
+            coroutine.close()
+            self.logger.error(
+                "listener %s is a coroutine function: use it with AsyncServer, or make it a plain "
+                "function for Server",
+                _name(fn),
+            )
 
 
 def _name(fn: Handler) -> str:

@@ -74,7 +74,8 @@ def test_a_refusing_middleware_gives_the_js_client_its_message_and_data(server, 
     assert seen["crashed"] == {"message": "Connection rejected by server", "data": None}
     # Registration order; a refusal stops the later middlewares and the connect handler.
     assert seen["order"] == {"r": ["first"], "c": ["first"], "ok": ["first", "second", "connect"]}
-    assert "middleware" in server.log and "RuntimeError: this middleware crashed" in server.log
+    assert server.wait_for_log("RuntimeError: this middleware crashed")
+    assert "middleware" in server.log
 
 
 def gate_refusal(server: ServerProcess) -> tuple:
@@ -134,7 +135,7 @@ def test_on_any_and_on_any_outgoing_see_every_event(server, transports):
 def test_a_failing_listener_is_logged_and_the_handler_still_runs(connect, server):
     peer = connect()
     assert peer.sio.call("boom", timeout=STEP) == "still handled"
-    assert "ValueError: this listener failed" in server.log
+    assert server.wait_for_log("ValueError: this listener failed")
 
 
 def test_off_any_and_off_any_outgoing(connect):

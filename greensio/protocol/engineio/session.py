@@ -274,6 +274,11 @@ class EngineSession:
             return self._close(CloseReason.TRANSPORT_ERROR)
         return self._receive_packets([packet], now)
 
+    @property
+    def upgrading(self) -> bool:
+        """Whether an upgrade's probe WebSocket is attached (``attach_probe``) and not done."""
+        return self._probe is not _Probe.NONE
+
     def attach_probe(self) -> bool:
         """A WebSocket with this sid arrived for the upgrade; False means refuse it: accept it,
         then close it at once, never an HTTP error (the reference server ignores a second
