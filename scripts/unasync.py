@@ -31,6 +31,9 @@ PAIRS = [
     ("greensio/server/async_events.py", "greensio/server/events.py"),
     ("greensio/server/async_server.py", "greensio/server/server.py"),
     ("greensio/server/async_namespace.py", "greensio/server/namespace.py"),
+    # The app the server behaviour tests run against, for both front-ends.
+    ("tests/apps/async_server_api.py", "tests/apps/server_api.py"),
+    ("tests/apps/async_interop.py", "tests/apps/interop.py"),
 ]
 
 #: Modules whose names change (``greensio.server.async_events`` -> ``greensio.server.events``):
@@ -44,6 +47,7 @@ SUBSTITUTIONS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b__aexit__\b"), "__exit__"),
     (re.compile(r"\basynccontextmanager\b"), "contextmanager"),
     (re.compile(r"\bget_async_backend\b"), "get_backend"),
+    (re.compile(r"\bASGIApp\b"), "WSGIApp"),
     (re.compile(r"\bAbstractAsyncContextManager\b"), "AbstractContextManager"),
     (re.compile(r"\bAsyncIterator\b"), "Iterator"),
     (re.compile(r"\bAsync([A-Z]\w*)"), r"\1"),
