@@ -34,6 +34,8 @@ PAIRS = [
     # The app the server behaviour tests run against, for both front-ends.
     ("tests/apps/async_server_api.py", "tests/apps/server_api.py"),
     ("tests/apps/async_interop.py", "tests/apps/interop.py"),
+    ("tests/apps/async_middlewares.py", "tests/apps/middlewares.py"),
+    ("tests/apps/async_conformance.py", "tests/apps/conformance.py"),
 ]
 
 #: Modules whose names change (``greensio.server.async_events`` -> ``greensio.server.events``):

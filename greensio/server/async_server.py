@@ -74,6 +74,7 @@ class AsyncServer(HandlerRegistration, ListenerRegistration):
     """
 
     reason = Reasons
+    awaits_handlers = True  # unasync: async-only
 
     def __init__(
         self,
