@@ -16,6 +16,9 @@ Socket.IO events on namespace ``/``:
                 ``renamed`` ``{"old", "new"}``
     disconnect  everyone else gets ``left`` ``{"name"}``
 
+After each connect, rename and disconnect, everyone connected gets ``online`` ``{"users"}``: the
+sorted names of who is online, the list the page shows.
+
 HTTP routes: ``/`` (the page) and ``/api/users`` (the names online, as JSON).
 """
 
@@ -52,7 +55,17 @@ def index() -> str:
 
 @app.get("/api/users")
 def users() -> flask.Response:
-    return flask.jsonify(users=sorted(names.values()))
+    return flask.jsonify(users=online())
+
+
+def online() -> list[str]:
+    """The names of everyone connected, sorted (two guests may share a name: both are listed)."""
+    return sorted(names.values())
+
+
+def announce_online() -> None:
+    """Send everyone the list of who is online."""
+    sio.emit("online", {"users": online()})
 
 
 @sio.event
@@ -61,6 +74,8 @@ def connect(sid: str, environ: dict, auth: object) -> None:
     name = clean_name(auth.get("name") if isinstance(auth, dict) else None)
     names[sid] = name or f"guest-{sid[:4]}"
     sio.emit("joined", {"name": names[sid]}, skip_sid=sid)
+    # Emits made in the connect handler reach the new client after its CONNECT reply.
+    announce_online()
 
 
 @sio.event
@@ -78,6 +93,7 @@ def set_name(sid: str, new_name: object) -> dict[str, str]:
         return {"error": "a name needs at least one visible character"}
     old, names[sid] = names[sid], name
     sio.emit("renamed", {"old": old, "new": name}, skip_sid=sid)
+    announce_online()
     return {"name": name}
 
 
@@ -86,3 +102,4 @@ def disconnect(sid: str, reason: object = None) -> None:
     name = names.pop(sid, None)
     if name is not None:
         sio.emit("left", {"name": name}, skip_sid=sid)
+        announce_online()
