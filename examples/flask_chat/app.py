@@ -4,7 +4,9 @@ Run it under gunicorn's gevent worker, which monkey-patches the worker itself::
 
     gunicorn -k gevent -w 1 -b 127.0.0.1:5000 examples.flask_chat.app:app     # or: make demo
 
-or on gevent's own WSGI server with ``python -m examples.flask_chat`` (see ``__main__.py``).
+or on gevent's own WSGI server with ``python -m examples.flask_chat`` (see ``__main__.py``). The
+same app runs under every server of the deployment guide (docs/deployment.md): the other
+``serve_*.py`` files here are the entry points of the servers that need one.
 
 One worker only: the names below live in this process's memory, and the in-memory manager reaches
 only the clients connected to this process.
@@ -31,7 +33,9 @@ import greensio
 MAX_NAME = 32
 MAX_TEXT = 1000
 
-sio = greensio.Server(async_mode="gevent")
+# async_mode=None: gevent when the process runs gevent (gunicorn -k gevent, a patch_all() entry
+# point), threads otherwise (the Werkzeug dev server, gunicorn --threads).
+sio = greensio.Server(async_mode=None)
 app = flask.Flask(__name__)
 # Socket.IO requests (/socket.io/...) go to greensio; every other request falls through to Flask.
 app.wsgi_app = greensio.WSGIApp(sio, app.wsgi_app)
