@@ -45,7 +45,8 @@ napoleon_numpy_docstring = False
 
 html_theme = "furo"
 html_title = f"greensio {release}"
-pygments_style = "sphinx"
+# "--threads" stays two hyphens, in link texts too
+smartquotes = False
 
 # -n (nitpicky) reports every type in a signature that has no page here. Two kinds have none, and
 # only these are let through:
