@@ -11,16 +11,36 @@ with none on the namespace the broadcast is the plain ``PreparedMessages``; with
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, TypeVar
 
+from greensio.backends.base import LockLike
 from greensio.engineio.server import EngineIOServer
 from greensio.protocol.socketio.packets import PacketCodec, encode_event
+from greensio.protocol.socketio.session import ServerSession
 from greensio.server.listeners import Listeners
-from greensio.server.remote_client import RemoteClient
 from greensio.transports.frames import PreparedMessages
 
 T = TypeVar("T")
+
+
+class _Acks(Protocol):
+    def add_callback(
+        self, namespace: str, ack_id: int, fn: Callable[..., Any], reports_errors: bool
+    ) -> object: ...
+    def expire(self, ack_id: int, entry: object) -> None: ...
+
+
+class ClientRecord(Protocol):
+    """What delivery reads of the server's record of a client (``RemoteClient`` or
+    ``AsyncRemoteClient``)."""
+
+    eio_sid: str
+    session: ServerSession
+    lock: LockLike
+
+    @property
+    def acks(self) -> _Acks: ...
 
 
 class ObservedMessages(PreparedMessages):
@@ -47,7 +67,7 @@ class LocalDelivery:
         self,
         eio: EngineIOServer,
         codec: PacketCodec,
-        clients: dict[str, RemoteClient],
+        clients: Mapping[str, ClientRecord],
         listeners: Listeners,
     ) -> None:
         self.eio = eio
@@ -106,7 +126,7 @@ class LocalDelivery:
 
     def send_with_ack(
         self,
-        client: RemoteClient,
+        client: ClientRecord,
         namespace: str,
         event: str,
         args: list[Any],
