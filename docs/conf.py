@@ -65,6 +65,12 @@ nitpick_ignore = [
     ("py:class", "greensio.client.events.ClientEvents"),
     ("py:class", "greensio.transports.frames.PreparedMessages"),
     ("py:class", "Backend"),
+    ("py:class", "CoreBackend"),
+    ("py:class", "greensio.backends.base.Backend"),
+    ("py:class", "greensio.backends.base.CoreBackend"),
+    ("py:class", "greensio.engineio.requests.RequestHandler"),
+    ("py:class", "greensio.backends.base.AsyncBackend"),
+    ("py:class", "greensio.server.async_remote_client.AsyncRemoteClient"),
     # greensio/client/client.py (generated from the asyncio sources by the lead's script, not
     # edited here): napoleon reads the ``namespaces`` property's first line, "<text> (<text>):
     # <text>", as "<type>: <description>", and the two "types" are not classes.
