@@ -8,7 +8,7 @@ CLIENT_JS_SRC := $(JS_DIR)/node_modules/socket.io-client/dist/socket.io.min.js
 CLIENT_JS := examples/flask_chat/static/socket.io.min.js
 DEMO_BIND ?= 127.0.0.1:5000
 
-.PHONY: install install-js install-eventlet client-js test lint format unasync demo bench
+.PHONY: install install-js install-eventlet client-js test lint format unasync demo bench docs
 
 install:
 	$(PYTHON) -m pip install -r requirements-dev.txt
@@ -58,6 +58,11 @@ lint:
 # The greenlet modules generated from their asyncio sources (greensio/**/async_*.py).
 unasync:
 	$(PYTHON) scripts/unasync.py
+
+# The docs site (Sphinx, furo, MyST): docs/ into docs/_build/html; every warning is an error.
+docs:
+	$(PYTHON) -m sphinx -b html -W --keep-going -n -q docs docs/_build/html
+	@echo "built docs/_build/html/index.html"
 
 format:
 	$(PYTHON) -m ruff check --fix .
