@@ -60,6 +60,7 @@ setup(
         "gevent": ["gevent>=24", "packaging"],
         "eventlet": ["eventlet"],
         "redis": ["redis>=5"],
+        "kombu": ["kombu>=5.3"],
         "msgpack": ["msgpack>=1.0"],
         "dev": read_dev_requirements(),
     },

@@ -11,6 +11,9 @@ from greensio.client.simple import SimpleClient
 from greensio.engineio.client import EngineIOClient
 from greensio.engineio.server import EngineIOServer
 from greensio.managers.base import Manager
+from greensio.managers.kombu_manager import KombuManager
+from greensio.managers.pubsub import PubSubManager
+from greensio.managers.redis_manager import RedisManager
 from greensio.server.namespace import Namespace
 from greensio.server.server import Server
 from greensio.server.wsgi import Middleware, WSGIApp
@@ -20,9 +23,12 @@ __all__ = [
     "ClientNamespace",
     "EngineIOClient",
     "EngineIOServer",
+    "KombuManager",
     "Manager",
     "Middleware",
     "Namespace",
+    "PubSubManager",
+    "RedisManager",
     "Server",
     "SimpleClient",
     "WSGIApp",

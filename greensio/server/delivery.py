@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from greensio.backends.base import Backend
 from greensio.engineio.server import EngineIOServer
 from greensio.protocol.socketio.packets import PacketCodec, encode_event
 from greensio.server.listeners import Listeners
@@ -41,7 +42,7 @@ class ObservedMessages(PreparedMessages):
 class LocalDelivery:
     """Sends encoded packets to ``clients`` (by Engine.IO sid) through the Engine.IO server."""
 
-    __slots__ = ("eio", "codec", "clients", "listeners")
+    __slots__ = ("eio", "codec", "clients", "listeners", "disconnect_sid")
 
     def __init__(
         self,
@@ -54,6 +55,19 @@ class LocalDelivery:
         self.codec = codec
         self.clients = clients
         self.listeners = listeners
+        #: What ``disconnect`` calls: the server's ``disconnect(sid, namespace)`` for its own
+        #: clients (set by the server, which owns the disconnect handlers).
+        self.disconnect_sid: Callable[[str, str], None] | None = None
+
+    @property
+    def backend(self) -> Backend:
+        """The Engine.IO server's backend."""
+        return self.eio.backend
+
+    def disconnect(self, sid: str, namespace: str) -> None:
+        """Disconnect this process's ``sid`` (a message-queue manager asks, for another node)."""
+        if self.disconnect_sid is not None:
+            self.disconnect_sid(sid, namespace)
 
     def encode_event(self, namespace: str, event: str, args: list[Any]) -> PreparedMessages:
         """An EVENT encoded once, for any number of ``deliver`` calls."""
