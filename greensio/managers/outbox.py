@@ -84,6 +84,16 @@ class Outbox:
                 self._task = self.backend.spawn(self.run)
         self._wake.set()
 
+    def drain(self, timeout: float) -> bool:
+        """Wait until every message put so far was published, at most ``timeout`` seconds;
+        whether they all were."""
+        deadline = self.backend.monotonic() + timeout
+        while self._queue:
+            if self._stopped or self.backend.monotonic() >= deadline:
+                return False
+            self.backend.sleep(0.01)
+        return True
+
     def stop(self) -> None:
         """End the publisher task after the message it is sending (the rest stay queued)."""
         self._stopped = True
@@ -128,7 +138,8 @@ class Outbox:
 
     def _failed(self, exc: Exception) -> None:
         self.failures += 1
-        level = logging.WARNING if self.failures == 1 else logging.DEBUG
+        first = self.failures == 1 and not self._stopped
+        level = logging.WARNING if first else logging.DEBUG
         self.logger.log(level, "cannot publish to %s (%s): retrying", self.name, exc)
         try:
             self.reset()

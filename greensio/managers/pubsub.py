@@ -31,6 +31,7 @@ optionally ``_recover`` and ``_close``).
 
 from __future__ import annotations
 
+import atexit
 import functools
 import logging
 import socket
@@ -121,13 +122,16 @@ class PubSubManager(Manager):
     def _start(self, backend: Backend | None = None) -> Backend:
         if self.backend is not None:
             return self.backend
-        backend = backend or get_backend(None)
+        # Outside a server (write-only): greenlets where sockets are gevent's, threads otherwise.
+        backend = backend or get_backend("gevent" if _sockets_patched() else "threading")
         if backend.name == "gevent" and not _sockets_patched():
             raise UsageError(
                 f"{type(self).__name__} under gevent needs cooperative sockets: call "
                 "gevent.monkey.patch_all() first in your entry point"
             )
         self.backend = backend
+        if self.write_only:
+            atexit.register(self.flush)
         self.acks = RemoteAcks(backend, self.logger)
         self.outbox = Outbox(
             backend,
@@ -153,8 +157,15 @@ class PubSubManager(Manager):
             ).start()
         return self.listener
 
-    def close(self) -> None:
-        """Stop the listener and the publisher (messages not yet published are dropped)."""
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until what was emitted so far is published, at most ``timeout`` seconds;
+        whether it all was. (A write-only manager does this at interpreter exit too.)"""
+        return self.outbox is None or self.outbox.drain(timeout)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Publish what is waiting (at most ``timeout`` seconds), then stop the listener and
+        the publisher."""
+        self.flush(timeout)
         if self.listener is not None:
             self.listener.closed = True
         if self.outbox is not None:

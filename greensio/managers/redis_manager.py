@@ -140,7 +140,13 @@ class RedisManager(PubSubManager):
 
     def _client(self) -> Any:
         redis = _redis_module()
-        options: dict[str, Any] = {"socket_keepalive": True, "socket_connect_timeout": 5}
+        # keepalive: middleboxes drop idle connections; a timeout: a reply that never comes (a
+        # connection silently dropped) fails the publish, which is then retried.
+        options: dict[str, Any] = {
+            "socket_keepalive": True,
+            "socket_connect_timeout": 5,
+            "socket_timeout": 10,
+        }
         if "retry" not in self.redis_options:
             from redis.backoff import NoBackoff
             from redis.retry import Retry

@@ -124,6 +124,8 @@ def message_dict(message: ManagerMessage) -> dict[str, Any]:
         data: list[Any] = _deconstruct(message.args, attachments)
         if attachments:
             data = [data, *(base64.b64encode(item).decode("ascii") for item in attachments)]
+        elif not data:
+            data = [None]  # python-socketio's emit('ev'): [null], read back as no argument
         out: dict[str, Any] = {
             "method": "emit",
             "event": message.event,
