@@ -142,11 +142,9 @@ class RedisManager(PubSubManager):
         redis = _redis_module()
         # keepalive: middleboxes drop idle connections; a timeout: a reply that never comes (a
         # connection silently dropped) fails the publish, which is then retried.
-        options: dict[str, Any] = {
-            "socket_keepalive": True,
-            "socket_connect_timeout": 5,
-            "socket_timeout": 10,
-        }
+        options: dict[str, Any] = {"socket_connect_timeout": 5, "socket_timeout": 10}
+        if urlparse(self.redis_url).scheme != "unix":
+            options["socket_keepalive"] = True
         if "retry" not in self.redis_options:
             from redis.backoff import NoBackoff
             from redis.retry import Retry

@@ -62,9 +62,14 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
+    @property
+    def unix_socket(self) -> Path:
+        return self.workdir / "redis.sock"
+
     def start(self) -> RedisServer:
         argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
         argv += ["--save", "", "--appendonly", "no", "--dir", str(self.workdir)]
+        argv += ["--unixsocket", str(self.unix_socket), "--unixsocketperm", "700"]
         log = open(self.workdir / "redis.log", "ab")
         self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
         log.close()
@@ -175,3 +180,60 @@ def rabbitmq_server() -> Iterator[RabbitMQServer]:
             yield server
         finally:
             server.stop()
+
+
+class Blackhole:
+    """A TCP proxy on 127.0.0.1 in front of ``port`` that can go silent, as a middlebox that
+    drops idle connections does: after ``swallow()`` the connections open at that moment get
+    nothing through in either direction (bytes are read and discarded, nothing is closed), while
+    new connections are forwarded as before."""
+
+    def __init__(self, port: int) -> None:
+        import threading
+
+        self.upstream = port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.generation = 0
+        self.closed = False
+        self.sockets: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def swallow(self) -> None:
+        self.generation += 1
+
+    def _accept(self) -> None:
+        import threading
+
+        while not self.closed:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.upstream))
+            self.sockets += [client, server]
+            born = self.generation
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, sink, born), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket, born: int) -> None:
+        while True:
+            try:
+                data = source.recv(65536)
+            except OSError:
+                return
+            if not data:
+                with contextlib.suppress(OSError):
+                    sink.shutdown(socket.SHUT_WR)
+                return
+            if self.generation == born:
+                with contextlib.suppress(OSError):
+                    sink.sendall(data)
+
+    def close(self) -> None:
+        self.closed = True
+        self.listener.close()
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.close()
