@@ -114,6 +114,7 @@ class KombuManager(PubSubManager):
         self.producer_options = dict(producer_options or {})
         self._publisher: Any = None
         self._producer: Any = None
+        self._direct: Any = None
 
     def _connection(self) -> Any:
         return _kombu().Connection(self.url, **self.connection_options)
@@ -139,14 +140,18 @@ class KombuManager(PubSubManager):
             self._producer = self._publisher.Producer(
                 exchange=self._exchange(), **self.producer_options
             )
+            # to a reply queue, through the default exchange (publish(exchange="") would fall
+            # back on the producer's own)
+            self._direct = self._publisher.Producer(**self.producer_options)
         text = body.decode("utf-8")  # python-socketio's body: the JSON text as a JSON string
         if address is None:
             self._producer.publish(text)
         else:
-            self._producer.publish(text, exchange="", routing_key=address)
+            self._direct.publish(text, routing_key=address)
 
     def _reset_publisher(self) -> None:
         publisher, self._publisher, self._producer = self._publisher, None, None
+        self._direct = None
         if publisher is not None:
             publisher.release()
 

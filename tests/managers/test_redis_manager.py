@@ -15,7 +15,7 @@ from greensio import exceptions
 from greensio.exceptions import UsageError
 from greensio.managers.redis_manager import parse_sentinel_url
 from tests.support.brokers import Blackhole, redis_server
-from tests.support.cluster import channel_name, members, node, nodes
+from tests.support.cluster import channel_name, members, node, nodes, until_subscribed
 from tests.support.servers import UNIT
 
 pytestmark = pytest.mark.timeout(120)
@@ -36,6 +36,7 @@ def test_write_only_emit_with_callback_and_call(redis):
     try:
         with nodes(node("greensio", "redis", redis.url, channel)) as (a,):
             with members(a.url, answer="pong") as (a1,):
+                until_subscribed(lambda: emitter.emit("probe", None, to=a1.sid), a1)
                 emitter.emit("ask", {"q": 1}, to=a1.sid, callback=lambda *args: acks.append(args))
                 wait_until(lambda: acks, 5 * UNIT)
                 assert acks == [({"answer": "pong", "args": [{"q": 1}]},)]
@@ -92,6 +93,7 @@ def test_a_unix_socket_url(redis):
     try:
         with nodes(node("greensio", "redis", redis.url, channel)) as (a,):
             with members(a.url) as (a1,):
+                until_subscribed(lambda: emitter.emit("probe", None, to=a1.sid), a1)
                 emitter.emit("hello", "over a unix socket")
                 assert a1.record.wait_for("hello") == ("over a unix socket",)
     finally:
@@ -116,6 +118,8 @@ def test_malformed_messages_are_skipped_with_a_warning(redis):
     channel = channel_name()
     with nodes(node("greensio", "redis", redis.url, channel)) as (a,):
         with members(a.url) as (a1,):
+            probe = json.dumps({"method": "emit", "event": "probe", "data": [], "host_id": "x"})
+            until_subscribed(lambda: redis.cli("PUBLISH", channel, probe), a1)
             for raw in MALFORMED:
                 redis.cli("PUBLISH", channel, raw)
             good = {"method": "emit", "event": "hello", "data": ["still here"], "host_id": "cli"}
@@ -182,6 +186,7 @@ def test_a_silent_subscriber_connection_is_noticed_and_replaced(redis):
     try:
         with nodes(node("greensio", "redis", through_proxy, channel, **options)) as (a,):
             with members(a.url) as (a1,):
+                until_subscribed(lambda: emitter.emit("probe", None, to=a1.sid), a1)
                 emitter.emit("hello", "one")
                 assert a1.record.wait_for("hello") == ("one",)
                 proxy.swallow()  # the node's connections go silent, nothing is closed

@@ -8,8 +8,9 @@ events it is sent and driving its node with ``do(op, **fields)``.
 from __future__ import annotations
 
 import contextlib
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from tests.support.peers import Peer
@@ -17,7 +18,7 @@ from tests.support.servers import UNIT, ServerProcess, python_server
 
 APP = "tests.support.cluster_app:build"
 #: The events members record.
-EVENTS = ("hello", "blob", "room_news", "cb_result", "bye", "ask")
+EVENTS = ("hello", "blob", "room_news", "cb_result", "bye", "ask", "probe")
 
 
 def channel_name() -> str:
@@ -39,6 +40,7 @@ def nodes(*servers: ServerProcess) -> Iterator[list[ServerProcess]]:
     try:
         for server in servers:
             started.append(server.start())
+        _settle(started)
         yield started
     except BaseException:
         for server in started:
@@ -83,3 +85,25 @@ def members(*urls: str, answer: Any = None) -> Iterator[list[Member]]:
     finally:
         for member in made:
             member.close()
+
+
+def until_subscribed(publish: Callable[[], object], member: Member, timeout: float = 10 * UNIT):
+    """Call ``publish`` (which sends ``probe`` to ``member`` through the broker) until one
+    arrives: the member's node has subscribed (a node starts listening after it starts serving,
+    and pub/sub drops what is published before)."""
+    deadline = time.monotonic() + timeout
+    while not member.got("probe"):
+        assert time.monotonic() < deadline, "the node did not subscribe in time"
+        publish()
+        time.sleep(0.1 * UNIT)
+
+
+def _settle(servers: list[ServerProcess]) -> None:
+    """Wait until every node of a cluster of several has subscribed: each receives a probe
+    through the broker from the next one."""
+    if len(servers) < 2:
+        return
+    with members(*(server.url for server in servers)) as made:
+        for i, member in enumerate(made):
+            sender = made[(i + 1) % len(made)]
+            until_subscribed(lambda: sender.do("emit", event="probe", to=member.sid), member)
