@@ -8,6 +8,7 @@ events it is sent and driving its node with ``do(op, **fields)``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -106,4 +107,5 @@ def _settle(servers: list[ServerProcess]) -> None:
     with members(*(server.url for server in servers)) as made:
         for i, member in enumerate(made):
             sender = made[(i + 1) % len(made)]
-            until_subscribed(lambda: sender.do("emit", event="probe", to=member.sid), member)
+            probe = functools.partial(sender.do, "emit", event="probe", to=member.sid)
+            until_subscribed(probe, member)
