@@ -144,7 +144,7 @@ def test_a_json_module_may_return_bytes() -> None:
             "base64",
         ),
         (
-            '{"method": "emit", "host_id": "h", "event": "e", "binary": true, "data": [[], "AAAA"]}',
+            '{"method": "emit", "host_id": "h","event": "e", "binary": true, "data": [[], "AAAA"]}',
             "placeholder",
         ),
         ('{"method": "emit", "host_id": "h", "event": "e", "room": {"a": 1}}', "'room'"),
