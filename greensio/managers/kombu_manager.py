@@ -53,14 +53,13 @@ class _KombuSubscription:
         return payload
 
     def ping(self) -> None:
-        producer = self.connection.Producer(exchange="")
+        producer = self.connection.Producer()  # the default exchange: to the queue by its name
         producer.publish(HEALTH_CHECK, routing_key=self.queue.name)
 
     def close(self) -> None:
-        try:
-            self.simple.close()
-        finally:
-            self.connection.close()
+        # Without a word to the broker: a graceful close waits for its answers, forever on a
+        # connection gone silent. The broker drops the consumer when the socket closes.
+        self.connection.collect()
 
 
 class KombuManager(PubSubManager):
@@ -153,7 +152,7 @@ class KombuManager(PubSubManager):
         publisher, self._publisher, self._producer = self._publisher, None, None
         self._direct = None
         if publisher is not None:
-            publisher.release()
+            publisher.collect()  # no graceful close: the connection may be gone silent
 
     def _subscribe(self, address: str) -> _KombuSubscription:
         return _KombuSubscription(self._connection(), self._queue(address))

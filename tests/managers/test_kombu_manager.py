@@ -12,6 +12,7 @@ import pytest
 import socketio
 
 import greensio
+from tests.support.brokers import Blackhole
 from tests.support.cluster import channel_name, members, node, nodes, until_subscribed
 from tests.support.servers import UNIT
 
@@ -93,3 +94,26 @@ def test_malformed_messages_are_skipped_with_a_warning(rabbitmq):
         log = a.log
     assert log.count("skipping a malformed message") == 4
     assert "Traceback" not in log
+
+
+def test_a_silent_subscriber_connection_is_noticed_and_replaced(rabbitmq):
+    proxy = Blackhole(rabbitmq.port)
+    channel = channel_name()
+    through_proxy = f"amqp://guest:guest@127.0.0.1:{proxy.port}//"
+    emitter = greensio.KombuManager(rabbitmq.url, channel=channel, write_only=True)
+    options = {"health_check_interval": 0.5 * UNIT}
+    try:
+        with nodes(node("greensio", "kombu", through_proxy, channel, **options)) as (a,):
+            with members(a.url) as (a1,):
+                until_subscribed(lambda: emitter.emit("probe", None, to=a1.sid), a1)
+                proxy.swallow()  # the node's connections go silent, nothing is closed
+                wait_until(lambda: "no answer to a health check" in a.log, 10 * UNIT)
+                for _ in range(100):  # retry until the new subscription is up
+                    emitter.emit("hello", "after")
+                    if a1.got("hello"):
+                        break
+                    time.sleep(0.1 * UNIT)
+                assert a1.got("hello")[0] == ("after",)
+    finally:
+        emitter.close()
+        proxy.close()
