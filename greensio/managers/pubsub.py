@@ -42,6 +42,7 @@ from typing import Any
 from greensio import exceptions
 from greensio.backends import get_backend
 from greensio.backends.base import Backend
+from greensio.backends.tasks import run_guarded
 from greensio.exceptions import ProtocolError, UsageError
 from greensio.handlers import ack_value, args_of
 from greensio.managers.base import Manager
@@ -368,7 +369,10 @@ class PubSubManager(Manager):
             )
         elif isinstance(message, mm.DisconnectMessage):
             if not self.is_remote(message.sid, message.namespace):
-                delivery.disconnect(message.sid, message.namespace)
+                # in a task of its own: the disconnect handler must not hold up the listener
+                assert self.backend is not None
+                args = (message.sid, message.namespace)
+                self.backend.run_soon(run_guarded, delivery.disconnect, args, self.logger)
         elif isinstance(message, mm.EnterRoomMessage):
             if not self.is_remote(message.sid, message.namespace):
                 Manager.enter_room(self, message.sid, message.namespace, message.room)

@@ -87,15 +87,19 @@ def test_urls_and_options_errors():
         parse_sentinel_url("redis+sentinel://h1/0")
 
 
-def test_a_unix_socket_url(redis):
+@pytest.mark.parametrize("scheme", ["unix", "valkey"])
+def test_unix_socket_and_valkey_urls(redis, scheme):
     channel = channel_name()
-    emitter = greensio.RedisManager(f"unix://{redis.unix_socket}", channel=channel, write_only=True)
+    url = (
+        f"unix://{redis.unix_socket}" if scheme == "unix" else f"valkey://127.0.0.1:{redis.port}/0"
+    )
+    emitter = greensio.RedisManager(url, channel=channel, write_only=True)
     try:
         with nodes(node("greensio", "redis", redis.url, channel)) as (a,):
             with members(a.url) as (a1,):
                 until_subscribed(lambda: emitter.emit("probe", None, to=a1.sid), a1)
-                emitter.emit("hello", "over a unix socket")
-                assert a1.record.wait_for("hello") == ("over a unix socket",)
+                emitter.emit("hello", scheme)
+                assert a1.record.wait_for("hello") == (scheme,)
     finally:
         emitter.close()
 
