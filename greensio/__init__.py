@@ -14,6 +14,7 @@ from greensio.managers.base import Manager
 from greensio.managers.kombu_manager import KombuManager
 from greensio.managers.pubsub import PubSubManager
 from greensio.managers.redis_manager import RedisManager
+from greensio.managers.redis_streams_manager import RedisStreamsManager
 from greensio.server.namespace import Namespace
 from greensio.server.server import Server
 from greensio.server.wsgi import Middleware, WSGIApp
@@ -29,6 +30,7 @@ __all__ = [
     "Namespace",
     "PubSubManager",
     "RedisManager",
+    "RedisStreamsManager",
     "Server",
     "SimpleClient",
     "WSGIApp",

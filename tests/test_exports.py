@@ -29,6 +29,7 @@ PUBLIC = {
     "Namespace",
     "PubSubManager",
     "RedisManager",
+    "RedisStreamsManager",
     "Server",
     "SimpleClient",
     "WSGIApp",

@@ -1,4 +1,5 @@
-"""Two greensio nodes on one real broker (Redis, then RabbitMQ), python-socketio clients on each.
+"""Two greensio nodes on one real broker (Redis pub/sub, RabbitMQ, a Redis stream), python-socketio
+clients on each.
 
 Each node is a server process of ``tests.support.cluster_app``; a client asks its own node to
 act (``Member.do``) and the clients of the other node see the result. "Not received" is checked
@@ -15,10 +16,10 @@ from tests.support.servers import UNIT
 pytestmark = pytest.mark.timeout(120)
 
 
-@pytest.fixture(scope="module", params=["redis", "kombu"])
+@pytest.fixture(scope="module", params=["redis", "kombu", "redis-streams"])
 def cluster(request):
     """Two greensio nodes sharing one channel on the broker ``request.param`` names."""
-    broker = request.getfixturevalue("redis" if request.param == "redis" else "rabbitmq")
+    broker = request.getfixturevalue("rabbitmq" if request.param == "kombu" else "redis")
     channel = channel_name()
     with nodes(*(node("greensio", request.param, broker.url, channel) for _ in range(2))) as pair:
         yield pair

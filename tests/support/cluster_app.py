@@ -24,6 +24,8 @@ from __future__ import annotations
 def _manager(socketio, manager: str, url: str, channel: str, options: dict):
     if manager == "redis":
         return socketio.RedisManager(url, channel=channel, **options)
+    if manager == "redis-streams":
+        return socketio.RedisStreamsManager(url, channel=channel, **options)
     return socketio.KombuManager(url, channel=channel, **options)
 
 
