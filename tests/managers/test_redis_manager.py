@@ -222,3 +222,50 @@ def test_logger_option_is_used(redis, caplog):
     emitter._dispatch(b"garbage")
     emitter.close()
     assert any(record.name == "tests.mine" for record in caplog.records)
+
+
+# --- a threading server in this process, and a node started while Redis is down -----------------
+def test_a_threading_server_in_this_process_joins_the_cluster(redis):
+    from tests.support.peers import Peer
+    from tests.support.threaded_server import serving
+
+    channel = channel_name()
+    manager = greensio.RedisManager(redis.url, channel=channel)
+    sio = greensio.Server(async_mode="threading", client_manager=manager)
+    try:
+        with (
+            serving(greensio.WSGIApp(sio)) as url,
+            nodes(node("greensio", "redis", redis.url, channel)) as (a,),
+        ):
+            here = Peer(events=["hello", "probe"]).connect(url, transports=["polling"])
+            try:
+                with members(a.url) as (a1,):
+                    until_subscribed(lambda: sio.emit("probe", to=a1.sid), a1)
+                    sio.emit("hello", "from threads")
+                    assert a1.record.wait_for("hello") == ("from threads",)
+                    assert here.record.wait_for("hello") == ("from threads",)
+                    assert a1.do("emit", event="hello", data="from gevent") == "ok"
+                    assert here.record.wait_for("hello", count=2) == ("from gevent",)
+                    assert sio.call("ask", "?", to=a1.sid, timeout=5 * UNIT)["args"] == ["?"]
+            finally:
+                here.close()
+    finally:
+        manager.close()
+        sio.shutdown()
+
+
+def test_a_node_started_while_redis_is_down_joins_once_it_is_up():
+    with redis_server() as server:
+        channel = channel_name()
+        server.stop()
+        with nodes(node("greensio", "redis", server.url, channel)) as (a,):
+            with members(a.url) as (a1,):
+                assert a1.do("emit", event="hello", data="local") == "ok"
+                assert a1.record.wait_for("hello") == ("local",)
+                server.start()
+                emitter = greensio.RedisManager(server.url, channel=channel, write_only=True)
+                try:
+                    until_subscribed(lambda: emitter.emit("probe", None, to=a1.sid), a1)
+                finally:
+                    emitter.close()
+            assert "cannot subscribe" in a.log
