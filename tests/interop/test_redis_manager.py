@@ -5,12 +5,15 @@
 - A python-socketio node and a greensio node share one channel, in both directions: broadcasts,
   rooms, binary, ``enter_room`` and ``disconnect`` of the other's sids, callbacks and ``call()``.
 - python-socketio's write-only emitter reaches greensio's clients; greensio's write-only emitter
-  reaches python-socketio's clients.
+  reaches python-socketio's clients; the official JS client on the greensio node answers a
+  python-socketio node's ``call()``.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 
 import pytest
 import redis as redis_py
@@ -206,3 +209,50 @@ def test_greensios_write_only_emitter_reaches_python_socketios_clients(mixed, re
             emitter.close_room(p1.sid)
     finally:
         emitter.close()
+
+
+JS_MEMBER = r"""
+const { io } = require("socket.io-client");
+const [url, transports] = [process.argv[1], JSON.parse(process.argv[2])];
+const socket = io(url, { transports, reconnection: false });
+const seen = [];
+const done = (code) => {
+  process.stdout.write(JSON.stringify({ seen }) + "\n", () => process.exit(code));
+};
+setTimeout(() => done(1), 15000 * Number(process.env.GREENSIO_TEST_UNIT || "1"));
+socket.on("connect", () => { process.stdout.write(JSON.stringify({ sid: socket.id }) + "\n"); });
+socket.on("ask", (data, ack) => { seen.push(["ask", data]); ack({ js: data }); });
+socket.on("blob", (data) => {
+  seen.push(["blob", Buffer.from(data.raw).toString("hex")]);
+});
+socket.on("bye", () => { socket.disconnect(); done(0); });
+"""
+
+
+@pytest.mark.parametrize("transports", [["websocket"], ["polling"]])
+def test_the_js_client_on_another_node(mixed, transports):
+    from tests.support.node import JS_DIR, node_with_packages
+
+    node_exe = node_with_packages("socket.io-client")
+    ps, gs, _ = mixed
+    proc = subprocess.Popen(
+        [node_exe, "-e", JS_MEMBER, gs.url, json.dumps(transports)],
+        cwd=JS_DIR,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, NODE_PATH=str(JS_DIR / "node_modules")),
+    )
+    try:
+        assert proc.stdout is not None
+        sid = json.loads(proc.stdout.readline())["sid"]
+        with members(ps.url) as (p1,):
+            assert p1.do("call", event="ask", data=[1, "x"], to=sid) == {"js": [1, "x"]}
+            assert p1.do("emit", event="blob", data={"raw": b"\x00\xff"}, to=sid) == "ok"
+            assert p1.do("emit", event="bye", to=sid) == "ok"
+            out, _ = proc.communicate(timeout=15 * UNIT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5 * UNIT)
+    assert proc.returncode == 0
+    assert json.loads(out)["seen"] == [["ask", [1, "x"]], ["blob", "00ff"]]
