@@ -20,12 +20,10 @@ python-socketio has no such manager: its nodes cannot share this channel.
 
 from __future__ import annotations
 
-import logging
 from collections import deque
 from typing import Any
 
 from greensio.managers.listener import ALIVE
-from greensio.managers.outbox import DEFAULT_LIMIT
 from greensio.managers.redis_manager import RedisManager
 
 
@@ -70,29 +68,8 @@ class RedisStreamsManager(RedisManager):
 
     name = "redis-streams"
 
-    def __init__(
-        self,
-        url: str = "redis://localhost:6379/0",
-        channel: str = "socketio",
-        write_only: bool = False,
-        logger: logging.Logger | None = None,
-        json: Any = None,
-        redis_options: dict[str, Any] | None = None,
-        *,
-        max_buffer: int = DEFAULT_LIMIT,
-        health_check_interval: float = 15.0,
-        stream_maxlen: int = 10_000,
-    ) -> None:
-        super().__init__(
-            url,
-            channel,
-            write_only,
-            logger,
-            json,
-            redis_options,
-            max_buffer=max_buffer,
-            health_check_interval=health_check_interval,
-        )
+    def __init__(self, *args: Any, stream_maxlen: int = 10_000, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.stream_maxlen = stream_maxlen
         #: The id of the last stream entry read (None before the first subscription).
         self.last_id: bytes | None = None

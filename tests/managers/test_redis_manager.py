@@ -15,17 +15,18 @@ from greensio import exceptions
 from greensio.exceptions import UsageError
 from greensio.managers.redis_manager import parse_sentinel_url
 from tests.support.brokers import Blackhole, redis_server
-from tests.support.cluster import channel_name, members, node, nodes, until_subscribed
+from tests.support.client_servers import wait_until
+from tests.support.cluster import (
+    channel_name,
+    members,
+    node,
+    nodes,
+    silent_subscriber_recovers,
+    until_subscribed,
+)
 from tests.support.servers import UNIT
 
 pytestmark = pytest.mark.timeout(120)
-
-
-def wait_until(condition, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
 
 
 # --- the write-only emitter ---------------------------------------------------------------------
@@ -183,34 +184,13 @@ def test_the_buffer_keeps_the_newest_messages_up_to_its_bound():
 # --- the health check ---------------------------------------------------------------------------
 def test_a_silent_subscriber_connection_is_noticed_and_replaced(redis):
     proxy = Blackhole(redis.port)
-    channel = channel_name()
-    through_proxy = f"redis://127.0.0.1:{proxy.port}/0"
-    emitter = greensio.RedisManager(redis.url, channel=channel, write_only=True)
-    options = {"health_check_interval": 0.5 * UNIT}
+    emitter = greensio.RedisManager(redis.url, channel=channel_name(), write_only=True)
     try:
-        with nodes(node("greensio", "redis", through_proxy, channel, **options)) as (a,):
-            with members(a.url) as (a1,):
-                until_subscribed(lambda: emitter.emit("probe", None, to=a1.sid), a1)
-                emitter.emit("hello", "one")
-                assert a1.record.wait_for("hello") == ("one",)
-                proxy.swallow()  # the node's connections go silent, nothing is closed
-                wait_until(lambda: "no answer to a health check" in a.log, 5 * UNIT)
-                for _ in range(100):  # at most once: retry until the new subscription is up
-                    emitter.emit("hello", "two")
-                    if _wait_quietly(a1, 2, 0.1 * UNIT):
-                        break
-                assert a1.record.all("hello")[1] == ("two",)
+        proxied = f"redis://127.0.0.1:{proxy.port}/0"
+        silent_subscriber_recovers("redis", proxied, proxy, emitter)
     finally:
         emitter.close()
         proxy.close()
-
-
-def _wait_quietly(member, count: int, timeout: float) -> bool:
-    try:
-        member.record.wait_for("hello", count=count, timeout=timeout)
-    except AssertionError:
-        return False
-    return True
 
 
 def test_logger_option_is_used(redis, caplog):

@@ -109,3 +109,25 @@ def _settle(servers: list[ServerProcess]) -> None:
             sender = made[(i + 1) % len(made)]
             probe = functools.partial(sender.do, "emit", event="probe", to=member.sid)
             until_subscribed(probe, member)
+
+
+def silent_subscriber_recovers(kind: str, proxied_url: str, proxy: Any, emitter: Any) -> None:
+    """A node of ``kind`` reaches its broker through ``proxy`` (a ``Blackhole``) at
+    ``proxied_url``, with a 0.5 s health check; once its connections go silent it must notice,
+    subscribe anew, and receive what ``emitter`` (a write-only manager, straight to the broker)
+    publishes after that."""
+    options = {"health_check_interval": 0.5 * UNIT}
+    with nodes(node("greensio", kind, proxied_url, emitter.channel, **options)) as (a,):
+        with members(a.url) as (a1,):
+            until_subscribed(lambda: emitter.emit("probe", None, to=a1.sid), a1)
+            proxy.swallow()  # the node's connections go silent, nothing is closed
+            deadline = time.monotonic() + 10 * UNIT
+            while "no answer to a health check" not in a.log:
+                assert time.monotonic() < deadline, "the silent subscription went unnoticed"
+                time.sleep(0.02)
+            for _ in range(100):  # at most once: retry until the new subscription is up
+                emitter.emit("hello", "after")
+                if a1.got("hello"):
+                    break
+                time.sleep(0.1 * UNIT)
+            assert a1.got("hello")[0] == ("after",)
