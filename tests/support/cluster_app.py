@@ -16,9 +16,12 @@ the ack is the result (``{"error": "<exception class>"}`` when the operation rai
     disconnect  sio.disconnect(sid)
     rooms       sio.rooms(sid) (this node's view)
     sid         the requester's own sid
+    pid         the node's process id
 """
 
 from __future__ import annotations
+
+import os
 
 
 def _manager(socketio, manager: str, url: str, channel: str, options: dict):
@@ -65,6 +68,8 @@ def build(
             return sorted(str(room) for room in sio.rooms(op.get("sid", sid)))
         elif kind == "sid":
             return sid
+        elif kind == "pid":
+            return os.getpid()
         return "ok"
 
     @sio.on("do")
