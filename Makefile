@@ -8,7 +8,7 @@ CLIENT_JS_SRC := $(JS_DIR)/node_modules/socket.io-client/dist/socket.io.min.js
 CLIENT_JS := examples/flask_chat/static/socket.io.min.js
 DEMO_BIND ?= 127.0.0.1:5000
 
-.PHONY: install install-js client-js test lint format demo bench
+.PHONY: install install-js client-js test lint format unasync demo bench
 
 install:
 	$(PYTHON) -m pip install -r requirements-dev.txt
@@ -38,6 +38,11 @@ lint:
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
 	$(PYTHON) -m mypy greensio
+	$(PYTHON) scripts/unasync.py --check
+
+# The greenlet modules generated from their asyncio sources (greensio/**/async_*.py).
+unasync:
+	$(PYTHON) scripts/unasync.py
 
 format:
 	$(PYTHON) -m ruff check --fix .

@@ -1,4 +1,4 @@
-"""greensio: Socket.IO (Engine.IO v4 + Socket.IO v5) for Python over greenlets.
+"""greensio: Socket.IO (Engine.IO v4 + Socket.IO v5) for Python over greenlets, and asyncio.
 
 ``import greensio as socketio`` runs python-socketio code that uses the features below.
 """
@@ -10,16 +10,23 @@ from greensio.client.namespace import ClientNamespace
 from greensio.client.simple import SimpleClient
 from greensio.engineio.client import EngineIOClient
 from greensio.engineio.server import EngineIOServer
-from greensio.managers.base import Manager
+from greensio.managers.base import AsyncManager, Manager
 from greensio.managers.kombu_manager import KombuManager
 from greensio.managers.pubsub import PubSubManager
 from greensio.managers.redis_manager import RedisManager
 from greensio.managers.redis_streams_manager import RedisStreamsManager
+from greensio.server.asgi import ASGIApp
+from greensio.server.async_namespace import AsyncNamespace
+from greensio.server.async_server import AsyncServer
 from greensio.server.namespace import Namespace
 from greensio.server.server import Server
 from greensio.server.wsgi import Middleware, WSGIApp
 
 __all__ = [
+    "ASGIApp",
+    "AsyncManager",
+    "AsyncNamespace",
+    "AsyncServer",
     "Client",
     "ClientNamespace",
     "EngineIOClient",

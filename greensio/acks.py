@@ -1,4 +1,8 @@
-"""Waiting for acks: blocked ``call()``s and callbacks, over the core's ack table.
+# Generated from greensio/async_acks.py by scripts/unasync.py: do not edit.
+"""Waiting for acks: ``call()``s that wait and callbacks, over the core's ack table.
+
+Written once, for asyncio; scripts/unasync.py makes the greenlet twin (where a ``call()`` blocks
+its greenlet on the backend's Event).
 
 The table (ids, the limit, the index by namespace) is the pure
 ``greensio.protocol.socketio.acks.AckTable``; this module adds what needs the backend: an Event a
@@ -24,7 +28,7 @@ from greensio.protocol.socketio.acks import AckTable
 
 
 class Waiter:
-    """What a blocked ``call()`` waits on."""
+    """What a ``call()`` waits on."""
 
     __slots__ = ("ack_id", "event", "args", "error")
 
@@ -110,7 +114,7 @@ class PendingAcks:
         self._table.pop_entry(ack_id, entry)  # type: ignore[arg-type]
 
     def wait(self, waiter: Waiter, timeout: float) -> Any:
-        """Block until ``waiter``'s ack: None, its one value, or a tuple of several.
+        """Wait for ``waiter``'s ack: None, its one value, or a tuple of several.
 
         Raises:
             TimeoutError: no ack within ``timeout`` seconds (the waiter is forgotten).

@@ -19,6 +19,10 @@ from greensio import exceptions
 pytestmark = pytest.mark.timeout(10)
 
 PUBLIC = {
+    "ASGIApp",
+    "AsyncManager",
+    "AsyncNamespace",
+    "AsyncServer",
     "Client",
     "ClientNamespace",
     "EngineIOClient",

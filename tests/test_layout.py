@@ -161,6 +161,7 @@ def test_top_level_keeps_only_a_handful_of_modules() -> None:
         "_logging.py",
         "_version.py",
         "acks.py",
+        "async_acks.py",
         "exceptions.py",
         "handlers.py",
     ]

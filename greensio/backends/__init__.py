@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from greensio.backends.base import Backend
+from greensio.backends.base import AsyncBackend, Backend
 from greensio.exceptions import UsageError
 
 ASYNC_MODES = ("gevent", "threading")
@@ -38,4 +38,26 @@ def get_backend(async_mode: str | None = None) -> Backend:
     raise UsageError(f"unknown async_mode {mode!r}; choose one of {ASYNC_MODES}")
 
 
-__all__ = ["ASYNC_MODES", "Backend", "get_backend"]
+#: python-socketio's asyncio modes other than 'asgi', which greensio does not serve.
+_OTHER_ASYNC_MODES = ("aiohttp", "sanic", "tornado")
+
+
+def get_async_backend(async_mode: str | None = None) -> AsyncBackend:
+    """The asyncio backend, for ``async_mode`` None or 'asgi'; raises UsageError otherwise."""
+    if async_mode in (None, "asgi"):
+        from greensio.backends.asyncio import AsyncioBackend
+
+        return AsyncioBackend()
+    if async_mode in _OTHER_ASYNC_MODES:
+        raise UsageError(
+            f"async_mode={async_mode!r} is not supported: greensio's asyncio server speaks ASGI; "
+            "leave async_mode out (or 'asgi') and serve greensio.ASGIApp(sio) with uvicorn or "
+            "hypercorn"
+        )
+    raise UsageError(
+        f"unknown async_mode {async_mode!r} for the asyncio classes; use 'asgi' (or leave it "
+        "out), or the greenlet classes (Server, Client) for 'gevent' and 'threading'"
+    )
+
+
+__all__ = ["ASYNC_MODES", "AsyncBackend", "Backend", "get_async_backend", "get_backend"]

@@ -16,6 +16,15 @@ class EventLike(Protocol):
     def wait(self, timeout: float | None = None) -> bool: ...
 
 
+class AsyncEventLike(Protocol):
+    """The asyncio backend's Event: ``wait`` is a coroutine (greensio.backends.asyncio)."""
+
+    def set(self) -> None: ...
+    def clear(self) -> None: ...
+    def is_set(self) -> bool: ...
+    async def wait(self, timeout: float | None = None) -> bool: ...
+
+
 class LockLike(Protocol):
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool: ...
     def release(self) -> None: ...
@@ -23,12 +32,35 @@ class LockLike(Protocol):
     def __exit__(self, *exc: Any) -> Any: ...
 
 
+class _NoLock:
+    """The lock of sections that need none: those that never yield in a cooperative backend
+    (gevent, asyncio), where nothing else runs until the section ends."""
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        return True
+
+    def release(self) -> None:
+        pass
+
+    def __enter__(self) -> _NoLock:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        pass
+
+
+#: What a cooperative backend's ``atomic_lock()`` returns.
+NO_LOCK = _NoLock()
+
+
 class TaskLike(Protocol):
     def join(self, timeout: float | None = None) -> Any: ...
 
 
-class Backend(Protocol):
-    """What a concurrency backend provides. ``name`` is the ``async_mode`` it serves."""
+class CoreBackend(Protocol):
+    """What every concurrency backend provides, greenlet and asyncio alike: what the shared,
+    never-waiting code (the Engine.IO sockets and requests, delivery, timers) calls. ``name`` is
+    the ``async_mode`` it serves."""
 
     name: str
     #: True when a task runs until it blocks (greenlets): nothing interleaves between two
@@ -61,9 +93,9 @@ class Backend(Protocol):
         """The running task (greenlet or thread), to compare by identity."""
         ...
 
-    def sleep(self, seconds: float) -> None: ...
-
-    def event(self) -> EventLike: ...
+    def event(self) -> Any:
+        """A new Event: ``EventLike`` (greenlets, threads) or ``AsyncEventLike`` (asyncio)."""
+        ...
 
     def lock(self) -> LockLike: ...
 
@@ -73,3 +105,21 @@ class Backend(Protocol):
         ...
 
     def monotonic(self) -> float: ...
+
+
+class Backend(CoreBackend, Protocol):
+    """A greenlet or thread backend: ``sleep`` and the Event's ``wait`` block the caller."""
+
+    def sleep(self, seconds: float) -> None: ...
+
+    def event(self) -> EventLike: ...
+
+
+class AsyncBackend(CoreBackend, Protocol):
+    """The asyncio backend: the same calls, but ``sleep`` and the Event's ``wait`` are
+    coroutines. The asyncio sources (``async_*.py``) are typed with it; their generated greenlet
+    twins with ``Backend``."""
+
+    async def sleep(self, seconds: float) -> None: ...
+
+    def event(self) -> AsyncEventLike: ...

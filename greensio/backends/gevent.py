@@ -12,26 +12,7 @@ import gevent.event
 import gevent.lock
 import greenlet
 
-from greensio.backends.base import LockLike
-
-
-class _NoLock:
-    """``atomic_lock()`` under gevent: a section that never yields is already atomic."""
-
-    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        return True
-
-    def release(self) -> None:
-        pass
-
-    def __enter__(self) -> _NoLock:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        pass
-
-
-_NO_LOCK = _NoLock()
+from greensio.backends.base import NO_LOCK, LockLike
 
 logger = logging.getLogger("greensio")
 
@@ -113,7 +94,7 @@ class GeventBackend:
         return gevent.event.Event()
 
     def atomic_lock(self) -> LockLike:
-        return _NO_LOCK
+        return NO_LOCK
 
     def lock(self) -> LockLike:
         return gevent.lock.RLock()

@@ -84,3 +84,11 @@ class ReaderRelay:
         finally:
             if (ended or self.reader is self.backend.current_task()) and self.done is not None:
                 self.done.set()  # ended here (or failed here): nobody else will
+
+
+def run_here_in_order(tasks: Any, fn: Callable[..., Any], *args: Any) -> None:
+    """Like ``tasks.run_in_order(fn, *args)`` (a ``TaskQueue``), but in the calling task when
+    nothing is queued or running there (it then also runs what gets queued meanwhile): for a
+    reader that may block harmlessly, under a ``ReaderRelay``."""
+    if tasks.claim(fn, args):
+        tasks.drain()

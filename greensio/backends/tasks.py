@@ -1,4 +1,9 @@
-"""Running application handlers: in order per peer, or each in a task of its own."""
+# Generated from greensio/backends/async_tasks.py by scripts/unasync.py: do not edit.
+"""Running application handlers: in order per peer, or each in a task of its own.
+
+Written once, for asyncio; scripts/unasync.py makes the greenlet twin, which differs only in not
+waiting for a handler's coroutine.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from greensio.backends.base import Backend
+from greensio.handlers import call_flexibly
 
 logger = logging.getLogger("greensio")
 
@@ -16,7 +22,7 @@ logger = logging.getLogger("greensio")
 class TaskQueue:
     """Runs queued calls one after another in a worker task that exists only while there is work.
 
-    One per peer keeps that peer's events in order without a resident greenlet per connection.
+    One per peer keeps that peer's events in order without a resident task per connection.
     A call that raises is logged on ``logger`` (the front-end's; ``greensio`` when None).
     """
 
@@ -31,31 +37,25 @@ class TaskQueue:
 
     def run_in_order(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` after every call queued before it."""
+        if self.claim(fn, args):
+            self.backend.run_soon(self.drain)
+
+    def claim(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> bool:
+        """Queue ``fn(*args)``, unless nothing is queued or running: then mark the queue busy and
+        return True, and the caller must run ``drain()`` (the call is its first item)."""
         with self._lock:
             self._tasks.append((fn, args))
             if self._running:
-                return
+                return False
             self._running = True
-        self.backend.run_soon(self._drain)
-
-    def run_here_in_order(self, fn: Callable[..., Any], *args: Any) -> None:
-        """Like ``run_in_order``, but in the calling task when nothing is queued or running (it
-        then also runs what gets queued meanwhile). For a caller that may block harmlessly."""
-        with self._lock:
-            if self._running:
-                self._tasks.append((fn, args))
-                return
-            self._running = True
-        try:
-            run_guarded(fn, args, self.logger)
-        finally:
-            self._drain()
+            return True
 
     def run_now(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` in a task of its own, not waiting for queued calls."""
         self.backend.run_soon(run_guarded, fn, args, self.logger)
 
-    def _drain(self) -> None:
+    def drain(self) -> None:
+        """Run the queued calls until there are none (the queue is then idle again)."""
         while True:
             with self._lock:
                 if not self._tasks:
@@ -79,6 +79,18 @@ def run_guarded(
     """
     log = log or logger
     try:
-        contextvars.Context().run(fn, *args)
+        invoke(contextvars.Context().run, fn, *args)
     except Exception:
         log.exception("%s failed", getattr(fn, "__qualname__", fn))
+
+
+def invoke(fn: Callable[..., Any], *args: Any) -> Any:
+    """Call an application's function, and wait for its result when that is awaitable."""
+    result = fn(*args)
+    return result
+
+
+def invoke_flexibly(fn: Callable[..., Any], *args: Any) -> Any:
+    """``invoke`` with as many of ``args`` as ``fn`` takes (``greensio.handlers.call_flexibly``)."""
+    result = call_flexibly(fn, *args)
+    return result

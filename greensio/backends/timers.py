@@ -11,11 +11,27 @@ import heapq
 import itertools
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, cast
 
-from greensio.backends.base import Backend
+from greensio.backends.base import Backend, CoreBackend
 
 logger = logging.getLogger("greensio.timers")
+
+
+class TimerLoop(Protocol):
+    """What the server's timers offer: ``Timers`` here, or the asyncio backend's ``LoopTimers``."""
+
+    def call_at(self, when: float, fn: Callable[..., Any], *args: Any) -> None: ...
+    def stop(self) -> None: ...
+
+
+def timers_for(backend: CoreBackend) -> TimerLoop:
+    """The backend's own timers when it has them (asyncio's loop), else a ``Timers`` loop."""
+    make = getattr(backend, "make_timers", None)
+    if make is not None:
+        timers: TimerLoop = make()
+        return timers
+    return Timers(cast(Backend, backend))  # the greenlet and thread backends: blocking waits
 
 
 class Timers:

@@ -6,19 +6,25 @@ the core's events; the ``RequestHandler`` it owns holds the request side. Every 
 is the core's (``greensio.protocol.engineio.routing`` routes a request,
 ``greensio.protocol.engineio.session`` runs the session); these methods move bytes between the
 WSGI server, the core and the sockets.
+
+``RequestRouting`` is what the WSGI handler here and the ASGI one (``asgi_requests``) share:
+routing, new sessions, admitting a GET or POST, one WebSocket message; the polling exchanges
+themselves are ``polling`` (generated from ``async_polling``).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+from greensio.backends.base import Backend
 from greensio.backends.relay import ReaderRelay
+from greensio.engineio.polling import serve_poll, serve_post
 from greensio.engineio.socket import EngineSocket, SocketOwner
 from greensio.protocol.engineio.routing import (
-    PAYLOAD_TOO_LARGE,
     REFUSED_ORIGIN,
     REJECTED,
     UNAUTHORIZED,
@@ -26,8 +32,15 @@ from greensio.protocol.engineio.routing import (
     Route,
     route,
 )
-from greensio.protocol.engineio.session import EngineSession, RequestRejected, Transport
+from greensio.protocol.engineio.session import (
+    EngineSession,
+    Event,
+    RequestRejected,
+    Transport,
+    WebSocketOutcome,
+)
 from greensio.transports import http, keepalive
+from greensio.transports.asgi import AsgiWebSocket
 from greensio.transports.coalescer import WriteCoalescer
 from greensio.transports.foreign_websocket import ForeignWebSocket
 from greensio.transports.websocket import WebSocketConnection
@@ -38,6 +51,7 @@ from greensio.transports.websocket_server import (
 )
 
 Socket = EngineSocket[EngineSession]
+AnyWebSocket = WebSocketConnection | ForeignWebSocket | AsgiWebSocket
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +72,8 @@ class RequestSettings:
     keepalive_takeover: bool
 
 
-class RequestHandler:
-    """The request side of ``EngineIOServer``; see the module docstring.
+class RequestRouting:
+    """What the request side of ``EngineIOServer`` is, under any web server interface.
 
     Args:
         owner: what each session's socket is driven by (the server: backend, timers, dispatch).
@@ -97,6 +111,94 @@ class RequestHandler:
         upgrades = settings.allow_upgrades and "websocket" in settings.transports
         self.upgrades = ("websocket",) if upgrades else ()
 
+    def _route(
+        self, method: str, q: dict[str, str], environ: dict[str, Any] | None = None
+    ) -> tuple[Route, Socket | None]:
+        """The core's route for a request, and the session its sid names (if known)."""
+        sock = self.sockets.get(q["sid"]) if "sid" in q else None
+        where = route(
+            method,
+            q,
+            transports=self.settings.transports,
+            session_transport=None if sock is None else sock.session.transport.value,
+            origin_allowed=environ is None or self.settings.cors.allows(environ),
+            websocket_request=environ is not None and is_websocket_request(environ),
+        )
+        return where, sock
+
+    def _new_socket(self, environ: dict[str, Any], transport: Transport) -> Socket | None:
+        settings = self.settings
+        session = EngineSession(
+            self.new_sid(),
+            transport=transport,
+            now=self.backend.monotonic(),
+            ping_interval=settings.ping_interval,
+            ping_timeout=settings.ping_timeout,
+            ping_grace=settings.ping_grace,
+            max_payload=settings.max_http_buffer_size,
+            upgrades=self.upgrades,
+            max_payload_packets=settings.max_payload_packets,
+            poll_batch_packets=settings.poll_batch_packets,
+        )
+        sock: Socket = EngineSocket(self.owner, session, session.sid, environ)
+        self.sockets[sock.sid] = sock
+        if self.on_connect(sock.sid, environ) is False:
+            del self.sockets[sock.sid]
+            return None
+        return sock
+
+    def admit(self, sock: Socket, begin: Callable[[float], None]) -> bool:
+        """Start a GET or POST with the core's ``begin_poll``/``begin_post``; False (the events
+        of the rejection dispatched) when the request must get a 400."""
+        with sock.lock:
+            try:
+                begin(self.backend.monotonic())
+                return True
+            except RequestRejected as exc:
+                sock.flush()  # a pending GET gets the CLOSE of a session the rejection closed
+                events = exc.events
+        self.dispatch(sock, events)
+        return False
+
+    def _websocket_opened(self, sock: Socket, ws: AnyWebSocket) -> None:
+        """A session opened over ``ws`` (no polling first): the OPEN packet, then what is queued."""
+        with sock.lock:
+            ws.send(sock.session.open_packet())
+            sock.ws = ws
+            sock.flush()
+            sock.schedule()
+
+    def _websocket_message(
+        self, sock: Socket, ws: AnyWebSocket, message: str | bytes, probe: bool
+    ) -> tuple[list[Event], WebSocketOutcome]:
+        """One message read from ``ws`` through the core; the caller dispatches the events (an
+        ``outcome.adopt``: the probe is now the session's transport; ``outcome.end``: stop)."""
+        now = self.backend.monotonic()
+        with sock.lock:
+            events, outcome = sock.session.receive_websocket(message, now, probe=probe)
+            if outcome.reply:
+                ws.send_many(list(outcome.reply))
+                if isinstance(ws, WebSocketConnection):
+                    ws.flush_coalesced()  # 3probe before any later request is answered
+            if outcome.adopt:
+                sock.ws = ws
+            sock.flush()
+            sock.schedule()
+        if outcome.end is not None:
+            self.logger.info("%s: upgrade probe failed: %s", sock.sid, outcome.end)
+        return events, outcome
+
+    def _websocket_ended(self, sock: Socket, ws: AnyWebSocket, probe: bool) -> None:
+        """``ws`` (the session's, or a probe) is done: closed, and the core told."""
+        with sock.lock:
+            events = sock.session.websocket_closed(probe=probe)
+        ws.close()
+        self.dispatch(sock, events)
+
+
+class RequestHandler(RequestRouting):
+    """The WSGI request side of ``EngineIOServer``; see the module docstring."""
+
     # --- WSGI entry point ------------------------------------------------------------------------
     def handle_request(self, environ: dict[str, Any], start_response: http.StartResponse) -> Any:
         """Serve one Engine.IO HTTP request (polling GET/POST, or a WebSocket upgrade)."""
@@ -118,21 +220,6 @@ class RequestHandler:
         """Whether a request may be served on a taken-over connection: a poll or a POST of a
         polling session this server knows."""
         return self._route(method, q)[0].action in (Action.POLL, Action.POST)
-
-    def _route(
-        self, method: str, q: dict[str, str], environ: dict[str, Any] | None = None
-    ) -> tuple[Route, Socket | None]:
-        """The core's route for a request, and the session its sid names (if known)."""
-        sock = self.sockets.get(q["sid"]) if "sid" in q else None
-        where = route(
-            method,
-            q,
-            transports=self.settings.transports,
-            session_transport=None if sock is None else sock.session.transport.value,
-            origin_allowed=environ is None or self.settings.cors.allows(environ),
-            websocket_request=environ is not None and is_websocket_request(environ),
-        )
-        return where, sock
 
     def _handle_request(self, environ: dict[str, Any], start_response: http.StartResponse) -> Any:
         method = environ.get("REQUEST_METHOD", "GET")
@@ -160,27 +247,6 @@ class RequestHandler:
             return self._poll(sock, start_response, cors)
         return self._post(sock, environ, start_response, cors)
 
-    def _new_socket(self, environ: dict[str, Any], transport: Transport) -> Socket | None:
-        settings = self.settings
-        session = EngineSession(
-            self.new_sid(),
-            transport=transport,
-            now=self.backend.monotonic(),
-            ping_interval=settings.ping_interval,
-            ping_timeout=settings.ping_timeout,
-            ping_grace=settings.ping_grace,
-            max_payload=settings.max_http_buffer_size,
-            upgrades=self.upgrades,
-            max_payload_packets=settings.max_payload_packets,
-            poll_batch_packets=settings.poll_batch_packets,
-        )
-        sock: Socket = EngineSocket(self.owner, session, session.sid, environ)
-        self.sockets[sock.sid] = sock
-        if self.on_connect(sock.sid, environ) is False:
-            del self.sockets[sock.sid]
-            return None
-        return sock
-
     def _open_polling(self, environ: dict[str, Any], start_response: Any, cors: list[Any]) -> Any:
         sock = self._new_socket(environ, Transport.POLLING)
         if sock is None:
@@ -199,11 +265,7 @@ class RequestHandler:
                 events = sock.session.transport_closed(error=True)
             self.dispatch(sock, events)
             return _reject(start_response, REJECTED, cors)
-        with sock.lock:
-            ws.send(sock.session.open_packet())
-            sock.ws = ws
-            sock.flush()
-            sock.schedule()
+        self._websocket_opened(sock, ws)
         self._read_websocket(sock, ws, probe=False)
         return websocket_done(environ)
 
@@ -252,7 +314,8 @@ class RequestHandler:
         if not self.backend.cooperative:
             self._read_loop(sock, ws, probe, None)
             return
-        relay = ReaderRelay(self.backend, self._read_loop, sock, ws, False)
+        backend = cast(Backend, self.backend)  # a WSGI server's: greenlets or threads
+        relay = ReaderRelay(backend, self._read_loop, sock, ws, False)
         sock.relay = relay
         if not self._read_loop(sock, ws, probe, relay):
             assert relay.done is not None  # made by the hand-over
@@ -273,20 +336,10 @@ class RequestHandler:
             message = ws.receive()
             if message is None:
                 break
-            now = self.backend.monotonic()
-            with sock.lock:
-                events, outcome = session.receive_websocket(message, now, probe=probe)
-                if outcome.reply:
-                    ws.send_many(list(outcome.reply))
-                    if isinstance(ws, WebSocketConnection):
-                        ws.flush_coalesced()  # 3probe before any later request is answered
-                if outcome.adopt:
-                    probe = False
-                    sock.ws = ws
-                sock.flush()
-                sock.schedule()
+            events, outcome = self._websocket_message(sock, ws, message, probe)
+            if outcome.adopt:
+                probe = False
             if outcome.end is not None:
-                self.logger.info("%s: upgrade probe failed: %s", sock.sid, outcome.end)
                 break
             if relay is None or probe:
                 self.dispatch(sock, events)
@@ -294,42 +347,16 @@ class RequestHandler:
                 return False
             if session.closed:
                 break
-        with sock.lock:
-            events = session.websocket_closed(probe=probe)
-        ws.close()
         if sock.relay is relay:
             sock.relay = None
-        self.dispatch(sock, events)
+        self._websocket_ended(sock, ws, probe)
         return True
 
-    def _admit(self, sock: Socket, begin: Callable[[float], None]) -> bool:
-        """Start a GET or POST with the core's ``begin_poll``/``begin_post``; False (the events
-        of the rejection dispatched) when the request must get a 400."""
-        with sock.lock:
-            try:
-                begin(self.backend.monotonic())
-                return True
-            except RequestRejected as exc:
-                sock.flush()  # a pending GET gets the CLOSE of a session the rejection closed
-                events = exc.events
-        self.dispatch(sock, events)
-        return False
-
     def _poll(self, sock: Socket, start_response: Any, cors: list[Any]) -> Any:
-        session = sock.session
-        if not self._admit(sock, session.begin_poll):
-            return _reject(start_response, REJECTED, cors)
-        settings = self.settings
-        wait = settings.ping_interval + settings.ping_timeout + settings.ping_grace
-        while True:
-            with sock.lock:
-                sock.wake.clear()
-                payload = session.end_poll()
-            if payload is not None:
-                if session.closed and not session.has_output():
-                    self.forget(sock)
-                return http.respond(start_response, 200, payload, cors)
-            sock.wake.wait(wait)
+        answer = serve_poll(self, sock)
+        if isinstance(answer, Route):
+            return _reject(start_response, answer, cors)
+        return http.respond(start_response, 200, answer, cors)
 
     def _post(
         self,
@@ -338,27 +365,9 @@ class RequestHandler:
         start_response: Any,
         cors: list[Any],
     ) -> Any:
-        session = sock.session
-        if not self._admit(sock, session.begin_post):
-            return _reject(start_response, REJECTED, cors)
-        try:
-            body = http.read_body(environ, self.settings.max_http_buffer_size)
-        finally:
-            with sock.lock:
-                session.end_post()
-        if body is None:
-            return _reject(start_response, PAYLOAD_TOO_LARGE, cors)
-        with sock.lock:
-            try:
-                events = session.receive_poll_body(body, self.backend.monotonic())
-                status = 200
-            except RequestRejected as exc:
-                events, status = exc.events, 400
-            sock.flush()
-            sock.schedule()
-        self.dispatch(sock, events)
-        if status != 200:
-            return _reject(start_response, REJECTED, cors)
+        rejected = serve_post(self, sock, functools.partial(http.read_body, environ))
+        if rejected is not None:
+            return _reject(start_response, rejected, cors)
         return http.respond(start_response, 200, b"ok", cors)
 
 

@@ -7,16 +7,19 @@ task; the Socket.IO server uses False and dispatches itself, keeping each client
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 import warnings
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from greensio._logging import make_logger
-from greensio.backends import Backend, get_backend
-from greensio.backends.timers import Timers
-from greensio.engineio.requests import RequestHandler, RequestSettings
+from greensio.backends import get_backend
+from greensio.backends.base import Backend, CoreBackend
+from greensio.backends.relay import run_here_in_order
+from greensio.backends.timers import timers_for
+from greensio.engineio.requests import RequestHandler, RequestRouting, RequestSettings
 from greensio.engineio.socket import EngineSocket
 from greensio.exceptions import UsageError
 from greensio.handlers import call_flexibly
@@ -45,6 +48,9 @@ def _check_options(options: dict[str, Any]) -> None:
 class EngineIOServer:
     """Engine.IO server. Args follow python-engineio's ``Server`` (times in seconds)."""
 
+    #: The request side: WSGI here, ASGI in ``AsyncEngineIOServer``.
+    request_handler_class: type[RequestRouting] = RequestHandler
+
     def __init__(
         self,
         async_mode: str | None = None,
@@ -61,12 +67,12 @@ class EngineIOServer:
         max_payload_packets: int = 1000,
         poll_batch_packets: int = 16,
         http_keepalive_takeover: bool = True,
-        backend: Backend | None = None,
+        backend: CoreBackend | None = None,
         **unknown: Any,
     ) -> None:
         _check_options(unknown)
         #: ``backend``: a ``Backend`` object in place of ``async_mode``'s (tests: ``FakeBackend``).
-        self.backend = backend if backend is not None else get_backend(async_mode)
+        self.backend: CoreBackend = backend if backend is not None else get_backend(async_mode)
         self.async_mode = self.backend.name
         # python-engineio also takes (interval, grace): the grace is extra time for a late PONG.
         if isinstance(ping_interval, (tuple, list)):
@@ -93,13 +99,13 @@ class EngineIOServer:
         self.handlers: dict[str, Callable[..., Any]] = {}
         self._on_message: Callable[[str, Any], Any] = lambda sid, data: None
         self.sockets: dict[str, EngineSocket[EngineSession]] = {}
-        self.timers = Timers(self.backend)
+        self.timers = timers_for(self.backend)
         #: Under gevent, WebSocket writes made in one loop pass leave in one send per connection.
         self.coalescer = WriteCoalescer(self.backend) if self.backend.coalesces_writes else None
         #: With the coalescer no write blocks: nothing yields inside a socket's locked sections.
         #: (gevent-websocket's sockets, whose writes do block, get a real lock of their own.)
         self.atomic_sections = self.coalescer is not None
-        self.requests = RequestHandler(
+        self.requests = self.request_handler_class(
             self,
             self.sockets,
             RequestSettings(
@@ -125,7 +131,9 @@ class EngineIOServer:
     # --- application API -------------------------------------------------------------------------
     def handle_request(self, environ: dict[str, Any], start_response: http.StartResponse) -> Any:
         """Serve one Engine.IO HTTP request (polling GET/POST, or a WebSocket upgrade)."""
-        return self.requests.handle_request(environ, start_response)
+        requests = self.requests
+        assert isinstance(requests, RequestHandler)
+        return requests.handle_request(environ, start_response)
 
     def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
         """Register a handler for 'connect', 'message' or 'disconnect' (usable as a decorator)."""
@@ -163,12 +171,16 @@ class EngineIOServer:
             if sock is not None:
                 sock.close()
 
-    def may_run_inline(self, sid: str) -> bool:
-        """Whether the calling task may run ``sid``'s handlers itself: it is that connection's
-        WebSocket reader, and blocking there hands the reading on (greensio/backends/relay.py)."""
+    def in_order_runner(self, sid: str, tasks: Any) -> Callable[..., None]:
+        """How to run ``sid``'s handlers in order on ``tasks`` (its ``TaskQueue``) from here: in
+        the calling task when that is the connection's WebSocket reader, where blocking hands the
+        reading on (greensio/backends/relay.py); else ``tasks.run_in_order``."""
         sock = self.sockets.get(sid)
         relay = sock.relay if sock is not None else None
-        return relay is not None and relay.may_run_inline()
+        if relay is not None and relay.may_run_inline():
+            return functools.partial(run_here_in_order, tasks)
+        run_in_order: Callable[..., None] = tasks.run_in_order
+        return run_in_order
 
     def transport(self, sid: str) -> str:
         return self._socket(sid).session.transport.value
@@ -181,7 +193,11 @@ class EngineIOServer:
         return self.backend.spawn(target, *args, **kwargs)
 
     def sleep(self, seconds: float = 0) -> None:
-        self.backend.sleep(seconds)
+        self._blocking_backend().sleep(seconds)
+
+    def _blocking_backend(self) -> Backend:
+        """The backend, for the greenlet front-end's blocking calls (never the asyncio one's)."""
+        return cast(Backend, self.backend)
 
     def shutdown(self) -> None:
         self.disconnect()

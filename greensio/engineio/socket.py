@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import Any, Generic, Protocol, TypeVar
 
-from greensio.backends.base import Backend
+from greensio.backends.base import CoreBackend
 from greensio.backends.relay import ReaderRelay
-from greensio.backends.timers import Timers
+from greensio.backends.timers import TimerLoop
 from greensio.protocol.engineio.session import Transport
+from greensio.transports.asgi import AsgiWebSocket
 from greensio.transports.foreign_websocket import ForeignWebSocket
 from greensio.transports.frames import PreparedMessages
 from greensio.transports.websocket import WebSocketConnection
@@ -40,8 +41,11 @@ S = TypeVar("S", bound=SessionCore)
 
 
 class SocketOwner(Protocol):
-    backend: Backend
-    timers: Timers
+    @property
+    def backend(self) -> CoreBackend: ...
+    @property
+    def timers(self) -> TimerLoop: ...
+
     #: True when nothing ever blocks or yields while holding a socket's ``lock`` (the server
     #: under gevent, whose WebSocket writes wait for the end of the loop pass): the lock is
     #: then the backend's free ``atomic_lock``.
@@ -61,7 +65,7 @@ class EngineSocket(Generic[S]):
         backend = server.backend
         self.lock = backend.atomic_lock() if server.atomic_sections else backend.lock()
         self.wake = server.backend.event()
-        self.ws: WebSocketConnection | ForeignWebSocket | None = None
+        self.ws: WebSocketConnection | ForeignWebSocket | AsgiWebSocket | None = None
         #: Set while a reader that runs handlers itself reads this socket's WebSocket.
         self.relay: ReaderRelay | None = None
         self._timer_at: float | None = None

@@ -139,3 +139,8 @@ class Manager:
             return
         for _sid, eio_sid in targets:
             delivery.deliver_with_ack(eio_sid, namespace, event, args, callback, timeout)
+
+
+class AsyncManager(Manager):
+    """python-socketio's name for the in-memory manager of ``AsyncServer``: the same one. Its
+    methods never wait (delivery queues), so they are plain functions under asyncio too."""

@@ -37,12 +37,11 @@ import logging
 import socket
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from greensio import exceptions
 from greensio.backends import get_backend
 from greensio.backends.base import Backend
-from greensio.backends.tasks import run_guarded
 from greensio.exceptions import ProtocolError, UsageError
 from greensio.handlers import ack_value, args_of
 from greensio.managers.base import Manager
@@ -116,8 +115,13 @@ class PubSubManager(Manager):
         """Serve ``server``'s node: start the publisher and the listener on its backend."""
         if self.write_only:
             raise UsageError("a write_only manager serves no server: pass write_only=False")
+        if server.backend.name not in ("gevent", "threading", "fake"):
+            raise UsageError(
+                f"{type(self).__name__} serves greenlet and thread servers (Server), not "
+                "AsyncServer yet"
+            )
         super().set_server(server)
-        self._start(server.backend)
+        self._start(cast(Backend, server.backend))  # a blocking backend, checked above
         self._listen_on(self.channel)
 
     def _start(self, backend: Backend | None = None) -> Backend:
@@ -369,10 +373,7 @@ class PubSubManager(Manager):
             )
         elif isinstance(message, mm.DisconnectMessage):
             if not self.is_remote(message.sid, message.namespace):
-                # in a task of its own: the disconnect handler must not hold up the listener
-                assert self.backend is not None
-                args = (message.sid, message.namespace)
-                self.backend.run_soon(run_guarded, delivery.disconnect, args, self.logger)
+                delivery.disconnect(message.sid, message.namespace)  # in a task of its own
         elif isinstance(message, mm.EnterRoomMessage):
             if not self.is_remote(message.sid, message.namespace):
                 Manager.enter_room(self, message.sid, message.namespace, message.room)

@@ -11,17 +11,36 @@ with none on the namespace the broadcast is the plain ``PreparedMessages``; with
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, TypeVar
 
-from greensio.backends.base import Backend
+from greensio.backends.base import CoreBackend, LockLike
 from greensio.engineio.server import EngineIOServer
 from greensio.protocol.socketio.packets import PacketCodec, encode_event
+from greensio.protocol.socketio.session import ServerSession
 from greensio.server.listeners import Listeners
-from greensio.server.remote_client import RemoteClient
 from greensio.transports.frames import PreparedMessages
 
 T = TypeVar("T")
+
+
+class _Acks(Protocol):
+    def add_callback(
+        self, namespace: str, ack_id: int, fn: Callable[..., Any], reports_errors: bool
+    ) -> object: ...
+    def expire(self, ack_id: int, entry: object) -> None: ...
+
+
+class ClientRecord(Protocol):
+    """What delivery reads of the server's record of a client (``RemoteClient`` or
+    ``AsyncRemoteClient``)."""
+
+    eio_sid: str
+    session: ServerSession
+    lock: LockLike
+
+    @property
+    def acks(self) -> _Acks: ...
 
 
 class ObservedMessages(PreparedMessages):
@@ -48,7 +67,7 @@ class LocalDelivery:
         self,
         eio: EngineIOServer,
         codec: PacketCodec,
-        clients: dict[str, RemoteClient],
+        clients: Mapping[str, ClientRecord],
         listeners: Listeners,
     ) -> None:
         self.eio = eio
@@ -57,17 +76,19 @@ class LocalDelivery:
         self.listeners = listeners
         #: What ``disconnect`` calls: the server's ``disconnect(sid, namespace)`` for its own
         #: clients (set by the server, which owns the disconnect handlers).
-        self.disconnect_sid: Callable[[str, str], None] | None = None
+        #: (A coroutine function under asyncio: ``spawn`` makes it a task.)
+        self.disconnect_sid: Callable[[str, str], Any] | None = None
 
     @property
-    def backend(self) -> Backend:
+    def backend(self) -> CoreBackend:
         """The Engine.IO server's backend."""
         return self.eio.backend
 
     def disconnect(self, sid: str, namespace: str) -> None:
-        """Disconnect this process's ``sid`` (a message-queue manager asks, for another node)."""
+        """Disconnect this process's ``sid`` (a message-queue manager asks, for another node),
+        in a task of its own: the disconnect handler runs there, not in the manager's."""
         if self.disconnect_sid is not None:
-            self.disconnect_sid(sid, namespace)
+            self.eio.backend.spawn(self.disconnect_sid, sid, namespace)
 
     def encode_event(self, namespace: str, event: str, args: list[Any]) -> PreparedMessages:
         """An EVENT encoded once, for any number of ``deliver`` calls."""
@@ -120,7 +141,7 @@ class LocalDelivery:
 
     def send_with_ack(
         self,
-        client: RemoteClient,
+        client: ClientRecord,
         namespace: str,
         event: str,
         args: list[Any],

@@ -1,10 +1,13 @@
+# Generated from greensio/server/async_events.py by scripts/unasync.py: do not edit.
 """How the Socket.IO server reacts to its Engine.IO layer and to clients' packets.
 
-``Server`` (greensio/server/server.py) holds the API and owns one ``ServerEvents``, which holds
-the event side: a new Engine.IO connection gets a ``RemoteClient``; its messages go through the
-protocol core, and the events that come out run in that client's order (connect, events,
+``Server`` holds the API and owns one ``ServerEvents``, which holds
+the event side: a new Engine.IO connection gets its ``RemoteClient``; its messages go through
+the protocol core, and the events that come out run in that client's order (connect, events,
 disconnects), acks straight away. Which record keeps which fact about a client is written in
 ``greensio.server.remote_client``.
+
+Written once, for asyncio; scripts/unasync.py makes the greenlet twin.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ import logging
 from typing import Any
 
 from greensio import exceptions
+from greensio.backends.base import Backend
+from greensio.backends.tasks import invoke, invoke_flexibly
 from greensio.engineio.server import EngineIOServer
-from greensio.handlers import HandlerRegistry, args_of, call_flexibly
+from greensio.handlers import HandlerRegistry, args_of
 from greensio.managers.base import Manager
 from greensio.protocol.events import (
     AckReceived,
@@ -41,6 +46,7 @@ class ServerEvents:
     def __init__(
         self,
         eio: EngineIOServer,
+        backend: Backend,
         codec: PacketCodec,
         manager: Manager,
         registry: HandlerRegistry,
@@ -55,7 +61,7 @@ class ServerEvents:
         max_pending_acks: int,
     ) -> None:
         self.eio = eio
-        self.backend = eio.backend
+        self.backend = backend
         self.codec = codec
         self.manager = manager
         self.registry = registry
@@ -116,9 +122,7 @@ class ServerEvents:
         # Connect and disconnect handlers, once per connection, keep their task: run by the
         # reader, they cost each idle connection ~4 KiB more (measured under gunicorn).
         tasks = client.tasks
-        in_order = (
-            tasks.run_here_in_order if self.eio.may_run_inline(eio_sid) else tasks.run_in_order
-        )
+        in_order = self.eio.in_order_runner(eio_sid, tasks)
         for event in events:
             if isinstance(event, EventReceived):
                 if self.ordered_handlers:
@@ -192,7 +196,7 @@ class ServerEvents:
         that refused (the rest do not run), else None."""
         for middleware in list(self.listeners.middlewares.get(namespace, ())):
             try:
-                middleware(sid, environ, auth)
+                invoke(middleware, sid, environ, auth)
             except exceptions.ConnectionRefusedError as exc:
                 return exc.error_args
             except Exception:
@@ -210,7 +214,7 @@ class ServerEvents:
             return None
         handler, prefix = found
         try:
-            result = call_flexibly(handler, *prefix, sid, environ, auth)
+            result = invoke_flexibly(handler, *prefix, sid, environ, auth)
         except exceptions.ConnectionRefusedError as exc:
             return exc.error_args
         except Exception:  # noqa: BLE001 - the application's, logged by _handler_failed
@@ -232,7 +236,7 @@ class ServerEvents:
             return
         handler, prefix = found
         try:
-            result = handler(*prefix, sid, *event.args)
+            result = invoke(handler, *prefix, sid, *event.args)
         except Exception:  # noqa: BLE001 - the application's, logged by _handler_failed
             self._handler_failed(event.event, namespace, sid)
             return  # no ack: the handler gave no answer (the client's call times out)
@@ -253,7 +257,7 @@ class ServerEvents:
         try:
             if found is not None:
                 handler, prefix = found
-                call_flexibly(handler, *prefix, sid, reason)
+                invoke_flexibly(handler, *prefix, sid, reason)
         except Exception:  # noqa: BLE001 - the application's, logged by _handler_failed
             self._handler_failed("disconnect", namespace, sid)
         finally:

@@ -10,14 +10,18 @@ none of them), registered per namespace on the server rather than per socket:
 - an outgoing listener ``fn(event, sid, *args)`` runs once per recipient of every event the server
   sends, in the sending task, after the packet is queued for that recipient.
 
-A listener that raises is logged with its traceback; the event goes on regardless.
+A listener that raises is logged with its traceback; the event goes on regardless. On
+``AsyncServer`` a listener may be a coroutine function: it then runs as a task of its own.
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import logging
 from typing import Any
 
+from greensio.exceptions import UsageError
 from greensio.handlers import Handler
 
 
@@ -50,9 +54,24 @@ class Listeners:
         """Call each of ``listeners`` as ``fn(event, sid, *args)``; log what one raises."""
         for fn in listeners:
             try:
-                fn(event, sid, *args)
+                result = fn(event, sid, *args)
+                if inspect.iscoroutine(result):
+                    self._start(result, fn)
             except Exception:
                 self.logger.exception("listener %s for %r failed", _name(fn), event)
+
+    def _start(self, coroutine: Any, fn: Handler) -> None:
+        """Run a coroutine listener's call as a task; without a running loop (a greenlet
+        server), it cannot run, and that is an error that names the fix."""
+        try:
+            asyncio.get_running_loop().create_task(coroutine)
+        except RuntimeError:
+            coroutine.close()
+            self.logger.error(
+                "listener %s is a coroutine function: use it with AsyncServer, or make it a plain "
+                "function for Server",
+                _name(fn),
+            )
 
 
 def _name(fn: Handler) -> str:
@@ -60,9 +79,19 @@ def _name(fn: Handler) -> str:
 
 
 class ListenerRegistration:
-    """``use``, ``on_any``, ``on_any_outgoing`` and their removals, for ``Server``."""
+    """``use``, ``on_any``, ``on_any_outgoing`` and their removals, for ``Server`` and
+    ``AsyncServer`` (where each may be a coroutine function)."""
 
     listeners: Listeners
+    awaits_handlers = False
+
+    def _add(self, table: dict[str, list[Handler]], fn: Handler, namespace: str | None) -> None:
+        if not self.awaits_handlers and inspect.iscoroutinefunction(fn):
+            raise UsageError(
+                f"{_name(fn)} is a coroutine function, which {type(self).__name__} cannot run: "
+                "use AsyncServer, or make it a plain function"
+            )
+        self.listeners.add(table, fn, namespace or "/")
 
     def use(self, fn: Handler, namespace: str | None = None) -> Handler:
         """Add a connection middleware ``fn(sid, environ, auth)`` to ``namespace`` ('/').
@@ -73,7 +102,7 @@ class ListenerRegistration:
         middlewares nor the connect handler run. Any other exception refuses too, and is
         logged. Returns ``fn``, so it may be used as a decorator.
         """
-        self.listeners.add(self.listeners.middlewares, fn, namespace or "/")
+        self._add(self.listeners.middlewares, fn, namespace)
         return fn
 
     def remove_middleware(self, fn: Handler, namespace: str | None = None) -> None:
@@ -83,7 +112,7 @@ class ListenerRegistration:
     def on_any(self, fn: Handler, namespace: str | None = None) -> Handler:
         """Call ``fn(event, sid, *args)`` for every event received on ``namespace`` ('/'),
         handled or not, just before its handler (the ack callback is not among the args)."""
-        self.listeners.add(self.listeners.incoming, fn, namespace or "/")
+        self._add(self.listeners.incoming, fn, namespace)
         return fn
 
     def off_any(self, fn: Handler | None = None, namespace: str | None = None) -> None:
@@ -93,7 +122,7 @@ class ListenerRegistration:
     def on_any_outgoing(self, fn: Handler, namespace: str | None = None) -> Handler:
         """Call ``fn(event, sid, *args)`` once per recipient for every event sent on
         ``namespace`` ('/'): ``emit``, ``send``, ``call`` and broadcasts alike."""
-        self.listeners.add(self.listeners.outgoing, fn, namespace or "/")
+        self._add(self.listeners.outgoing, fn, namespace)
         return fn
 
     def off_any_outgoing(self, fn: Handler | None = None, namespace: str | None = None) -> None:

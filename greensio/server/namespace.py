@@ -1,7 +1,11 @@
-"""Class-based namespaces: ``greensio.Namespace`` (python-socketio's, as the seed documents it).
+# Generated from greensio/server/async_namespace.py by scripts/unasync.py: do not edit.
+"""Class-based namespaces: ``greensio.Namespace`` (python-socketio's, as the seed documents
+it).
 
-A subclass's ``on_<event>`` methods are its handlers; every other method forwards to the server
-with this namespace as the default.
+A subclass's ``on_<event>`` methods are its handlers (coroutines or plain functions); every other
+method forwards to the server with this namespace as the default.
+
+Written once, for asyncio; scripts/unasync.py makes the greenlet twin, ``greensio.Namespace``.
 """
 
 from __future__ import annotations
@@ -9,8 +13,9 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
+from greensio.backends.tasks import invoke, invoke_flexibly
 from greensio.exceptions import UsageError
-from greensio.handlers import NamespaceBase
+from greensio.handlers import LIFECYCLE_EVENTS, NamespaceBase
 
 if TYPE_CHECKING:
     from greensio.server.server import Server
@@ -29,11 +34,31 @@ class Namespace(NamespaceBase):
         self.server: Server | None = None
 
     def _attach(self, server: Server) -> None:
+        if server.awaits_handlers != self.awaits_handlers:
+            mine = type(server).__name__
+            base = ("Async" if server.awaits_handlers else "") + "Namespace"  # (not rewritten)
+            raise UsageError(
+                f"{type(self).__name__} is for the other server class, not {mine}: subclass "
+                f"{base} for {mine}"
+            )
         self.server = server
+
+    def trigger_event(self, event: str, *args: Any) -> Any:
+        """Dispatch ``event`` to the ``on_<event>`` method; None when there is none.
+
+        The lifecycle handlers may leave out their trailing arguments: ``on_connect(sid,
+        environ[, auth])`` and ``on_disconnect(sid[, reason])``.
+        """
+        handler = getattr(self, "on_" + event, None)
+        if handler is None:
+            return None
+        if event in LIFECYCLE_EVENTS:
+            return invoke_flexibly(handler, *args)
+        return invoke(handler, *args)
 
     def _srv(self) -> Server:
         if self.server is None:
-            raise UsageError("register the namespace with Server.register_namespace() first")
+            raise UsageError("register the namespace with register_namespace() on the server first")
         return self.server
 
     # --- forwarding to the server, with this namespace by default --------------------------------
@@ -91,7 +116,7 @@ class Namespace(NamespaceBase):
         timeout: float = 60,
         **kwargs: Any,
     ) -> Any:
-        """Emit and block until the client's ack (see ``Server.call``)."""
+        """Emit and wait for the client's ack (see ``Server.call``)."""
         return self._srv().call(
             event,
             data,
@@ -123,7 +148,7 @@ class Namespace(NamespaceBase):
     def session(
         self, sid: str, namespace: str | None = None
     ) -> AbstractContextManager[dict[str, Any]]:
-        """``with self.session(sid) as session:`` — changes are saved on exit."""
+        """A context manager over ``sid``'s session dict: changes are saved on exit."""
         return self._srv().session(sid, namespace=namespace or self.namespace)
 
     def disconnect(self, sid: str, namespace: str | None = None) -> None:

@@ -1,3 +1,4 @@
+# Generated from greensio/server/async_remote_client.py by scripts/unasync.py: do not edit.
 """The server's record of one connected client (one Engine.IO connection).
 
 Where each fact lives (each is kept once):
@@ -10,6 +11,8 @@ Where each fact lives (each is kept once):
   (``Manager.is_connected``; ``pre_disconnect`` marks a sid whose disconnect handler runs);
 - the acks the client owes the server: ``acks``; the application's session dicts:
   ``user_sessions``.
+
+Written once, for asyncio; scripts/unasync.py makes the greenlet twin.
 """
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# Generated from greensio/server/async_server.py by scripts/unasync.py: do not edit.
 """``greensio.Server``: the Socket.IO server, python-socketio's ``Server`` in shape.
 
 It sits on an Engine.IO server (``self.eio``) and is composed of: ``events`` (a
@@ -5,6 +6,9 @@ It sits on an Engine.IO server (``self.eio``) and is composed of: ``events`` (a
 client's events in order), ``delivery`` (a ``LocalDelivery``: packets to this process's clients,
 the interface the manager is handed) and ``manager`` (membership and fan-out). ``clients`` maps
 each Engine.IO sid to its ``RemoteClient``.
+
+Written once, for asyncio; scripts/unasync.py makes the greenlet twin, ``greensio.Server``, whose
+methods block the calling greenlet where these are awaited.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from typing import Any
 from greensio import exceptions
 from greensio._logging import make_logger
 from greensio.acks import Waiter
+from greensio.backends import get_backend
+from greensio.backends.base import Backend
 from greensio.engineio.server import EngineIOServer
 from greensio.handlers import (
     Handler,
@@ -88,9 +94,14 @@ class Server(HandlerRegistration, ListenerRegistration):
         if serializer not in ("default", "json", "msgpack"):
             raise exceptions.UsageError(f"unsupported serializer {serializer!r}")
         kwargs.pop("async_handlers", None)
-        self.eio = EngineIOServer(logger=engineio_logger, async_handlers=False, **kwargs)
+        #: ``backend=``: a backend object in place of ``async_mode``'s (tests: ``FakeBackend``).
+        self.backend: Backend = kwargs.pop("backend", None) or get_backend(
+            kwargs.pop("async_mode", None)
+        )
+        self.eio = EngineIOServer(
+            logger=engineio_logger, async_handlers=False, backend=self.backend, **kwargs
+        )
         self.async_mode = self.eio.async_mode
-        self.backend = self.eio.backend
         self.logger = make_logger(logger, default_logger)
         self.codec: PacketCodec
         if serializer == "msgpack":
@@ -109,6 +120,7 @@ class Server(HandlerRegistration, ListenerRegistration):
         self.manager.set_server(self.delivery)
         self.events = ServerEvents(
             self.eio,
+            self.backend,
             self.codec,
             self.manager,
             self.registry,
@@ -221,7 +233,7 @@ class Server(HandlerRegistration, ListenerRegistration):
         except_rooms: Any = None,
         **kwargs: Any,
     ) -> Any:
-        """Emit to one client and block this greenlet until its ack; return the ack's data.
+        """Emit to one client and wait for its ack (this task or greenlet only); return its data.
 
         Returns None, the single value, or a tuple for several. With ``room=`` (a room or a
         list of rooms; or ``to=`` a list), the call goes to every member and returns
@@ -320,7 +332,7 @@ class Server(HandlerRegistration, ListenerRegistration):
 
     @contextlib.contextmanager
     def session(self, sid: str, namespace: str | None = None) -> Iterator[dict[str, Any]]:
-        """``with sio.session(sid) as session:`` — changes are saved on exit."""
+        """A context manager over ``sid``'s session dict: changes are saved on exit."""
         session = self.get_session(sid, namespace)
         yield session
         self.save_session(sid, session, namespace)
@@ -363,16 +375,19 @@ class Server(HandlerRegistration, ListenerRegistration):
                 self.eio.send_messages(client.eio_sid, out)
         self.events.left(client, sid, namespace, self.reason.SERVER_DISCONNECT)
 
-    def handle_request(self, environ: dict[str, Any], start_response: Any) -> Any:
-        """The WSGI entry point for Socket.IO requests (``WSGIApp`` calls it)."""
-        return self.eio.handle_request(environ, start_response)
+    def handle_request(self, *args: Any) -> Any:
+        """The web server's entry point for Socket.IO requests: WSGI's ``(environ,
+        start_response)`` or ASGI's ``(scope, receive, send)``, as the front-end is (the web server
+        adapter, ``greensio.WSGIApp`` or its ASGI twin, calls it)."""
+        return self.eio.handle_request(*args)
 
     def start_background_task(self, target: Handler, *args: Any, **kwargs: Any) -> Any:
-        """Run ``target`` in a greenlet (or thread); returns an object with ``join()``."""
+        """Run ``target(*args, **kwargs)`` in a task of its own (a greenlet, a thread, or an
+        asyncio task for a coroutine function); returns the task."""
         return self.backend.spawn(target, *args, **kwargs)
 
     def sleep(self, seconds: float = 0) -> None:
-        """Sleep without blocking other greenlets."""
+        """Sleep without holding up other tasks."""
         self.backend.sleep(seconds)
 
     def transport(self, sid: str, namespace: str | None = None) -> str:

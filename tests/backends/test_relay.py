@@ -5,9 +5,13 @@ WebSocket reader ``call()`` the same client (tests/server/test_server.py)."""
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 
+from greensio.backends.relay import run_here_in_order
+from greensio.backends.tasks import TaskQueue
+from greensio.backends.threading import ThreadingBackend
 from tests.backends.test_backends import run_python
 from tests.support.servers import UNIT
 
@@ -86,3 +90,19 @@ def test_a_failing_new_reader_still_ends_the_connection(results):
     kept, done = results["failed"]
     assert kept is False
     assert done is True
+
+
+def test_run_here_in_order_runs_in_the_caller_when_idle_and_queues_otherwise():
+    queue = TaskQueue(ThreadingBackend())
+    where: list[tuple[str, bool]] = []
+    me = threading.current_thread()
+
+    def first() -> None:
+        where.append(("first", threading.current_thread() is me))
+        run_here_in_order(queue, second)  # busy (this call runs): queued, run after this one
+
+    def second() -> None:
+        where.append(("second", threading.current_thread() is me))
+
+    run_here_in_order(queue, first)
+    assert where == [("first", True), ("second", True)]

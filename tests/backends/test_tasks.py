@@ -60,22 +60,6 @@ def test_run_in_order_keeps_order_across_a_blocking_call():
     assert order == list(range(10))
 
 
-def test_run_here_in_order_runs_in_the_caller_when_idle_and_queues_otherwise():
-    queue = TaskQueue(ThreadingBackend())
-    where: list[tuple[str, bool]] = []
-    me = threading.current_thread()
-
-    def first() -> None:
-        where.append(("first", threading.current_thread() is me))
-        queue.run_here_in_order(second)  # busy (this call runs): queued, run after this one
-
-    def second() -> None:
-        where.append(("second", threading.current_thread() is me))
-
-    queue.run_here_in_order(first)
-    assert where == [("first", True), ("second", True)]
-
-
 def test_a_queue_logs_failures_on_its_own_logger(caplog):
     mine = logging.getLogger("tests.backends.mine")
     caplog.set_level(logging.DEBUG, logger=mine.name)

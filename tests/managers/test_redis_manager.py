@@ -249,3 +249,8 @@ def test_a_node_started_while_redis_is_down_joins_once_it_is_up():
                 finally:
                     emitter.close()
             assert "cannot subscribe" in a.log
+
+
+def test_an_async_server_is_refused_for_now(redis):
+    with pytest.raises(UsageError, match="not AsyncServer yet"):
+        greensio.AsyncServer(client_manager=greensio.RedisManager(redis.url))

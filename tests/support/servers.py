@@ -80,6 +80,16 @@ class ServerProcess:
     def log(self) -> str:
         return "".join(self.output)
 
+    def wait_for_log(self, text: str, timeout: float = 10 * UNIT) -> bool:
+        """Whether ``text`` appears in the output within ``timeout`` seconds (the output reaches
+        this process through a pipe, after whatever the server sent its clients meanwhile)."""
+        deadline = time.monotonic() + timeout
+        while text not in self.log:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02 * UNIT)
+        return True
+
 
 def python_server(
     app: str, impl: str = "greensio", *, server: str = "pywsgi", **options: object

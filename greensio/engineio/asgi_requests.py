@@ -1,0 +1,166 @@
+"""How the asyncio Engine.IO server answers ASGI: the ``http`` scope for polling, the
+``websocket`` scope for WebSocket connections and the upgrade.
+
+The ASGI counterpart of ``RequestHandler`` (greensio/engineio/requests.py), over the same
+``RequestRouting``: the core routes each request and runs each session, ``polling`` has the
+GET/POST exchanges; this module only speaks ASGI (``receive``/``send``). The WebSocket's writes are
+queued (``AsgiWebSocket``), so nothing ever waits under a socket's lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from typing import Any
+
+from greensio.engineio.async_polling import serve_poll, serve_post
+from greensio.engineio.requests import RequestRouting, Socket
+from greensio.protocol.engineio.routing import REFUSED_ORIGIN, REJECTED, UNAUTHORIZED, Action, Route
+from greensio.protocol.engineio.session import Transport
+from greensio.transports import asgi, http
+from greensio.transports.asgi import AsgiWebSocket, Receive, Scope, Send
+
+#: Longest a polling request waits for an upgrade's probe to catch up (``_let_probe_catch_up``).
+_CATCH_UP = 0.02
+#: WebSocket close code for a message over ``max_http_buffer_size`` (RFC 6455 7.4.1).
+_MESSAGE_TOO_BIG = 1009
+
+
+class AsgiRequestHandler(RequestRouting):
+    """The ASGI request side of the asyncio Engine.IO server; see the module docstring."""
+
+    async def handle_request(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one Engine.IO request: an ``http`` or a ``websocket`` scope."""
+        environ = asgi.environ_from_scope(scope)
+        websocket = scope["type"] == "websocket"
+        method = "GET" if websocket else environ["REQUEST_METHOD"]
+        q = http.query(environ)
+        where, sock = self._route(method, q, environ)
+        if sock is not None and sock.session.upgrading:
+            await _let_probe_catch_up(sock)
+            where, sock = self._route(method, q, environ)
+        if where is REFUSED_ORIGIN:
+            self.logger.info("refused origin %r", environ.get("HTTP_ORIGIN"))
+        if websocket:
+            await self._websocket(where, sock, environ, receive, send)
+            return
+        cors = [] if where is REFUSED_ORIGIN else self.settings.cors.headers(environ)
+        action = where.action
+        if action is Action.PREFLIGHT:
+            await asgi.respond(send, 200, b"", cors)
+        elif action is Action.OPEN_POLLING:
+            await self._open_polling(environ, send, cors)
+        elif action is Action.POLL and sock is not None:
+            answer = await serve_poll(self, sock)
+            if isinstance(answer, Route):
+                await _reject(send, answer, cors)
+            else:
+                await asgi.respond(send, 200, answer, cors)
+        elif action is Action.POST and sock is not None:
+            rejected = await serve_post(self, sock, functools.partial(asgi.read_body, receive))
+            if rejected is not None:
+                await _reject(send, rejected, cors)
+            else:
+                await asgi.respond(send, 200, b"ok", cors)
+        else:
+            await _reject(send, where if action is Action.REJECT else REJECTED, cors)
+
+    async def _open_polling(self, environ: dict[str, Any], send: Send, cors: list[Any]) -> None:
+        sock = self._new_socket(environ, Transport.POLLING)
+        if sock is None:
+            await _reject(send, UNAUTHORIZED, cors)
+            return
+        sock.schedule()
+        headers = cors + http.cookie_headers(self.settings.cookie, sock.sid)
+        await asgi.respond(send, 200, sock.session.open_packet(), headers)
+
+    async def _websocket(
+        self,
+        where: Route,
+        sock: Socket | None,
+        environ: dict[str, Any],
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        """A ``websocket`` scope: a new session over it, or an upgrade's probe; refused (closed
+        before the handshake completes: a 403 to the client) when the core says so."""
+        if (await receive())["type"] != "websocket.connect":
+            return
+        if where.action is Action.OPEN_WEBSOCKET:
+            sock = self._new_socket(environ, Transport.WEBSOCKET)
+            if sock is None:
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            ws = await self._accept(send)
+            self._websocket_opened(sock, ws)
+            await self._read(sock, ws, receive, probe=False)
+            return
+        if where.action is not Action.UPGRADE or sock is None:
+            self.logger.info("WebSocket refused: %s", where.message)
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        with sock.lock:
+            attached = sock.session.attach_probe()
+        ws = await self._accept(send)
+        if not attached:
+            ws.close()  # refused as attach_probe says: accepted, then closed (as engine.io)
+            await ws.wait_sent(self.settings.ping_timeout)
+            return
+        await self._read(sock, ws, receive, probe=True)
+
+    async def _accept(self, send: Send) -> AsgiWebSocket:
+        await send({"type": "websocket.accept"})
+        return AsgiWebSocket(send, self.settings.max_http_buffer_size)
+
+    async def _read(self, sock: Socket, ws: AsgiWebSocket, receive: Receive, probe: bool) -> None:
+        """Read until the WebSocket ends; each message through the core, its events dispatched
+        (the Socket.IO layer queues handlers: nothing here waits for one)."""
+        session = sock.session
+        while not session.closed:
+            message = await receive()
+            kind = message["type"]
+            if kind == "websocket.disconnect":
+                break
+            if kind != "websocket.receive":
+                continue
+            data = message.get("text")
+            if data is None:
+                data = message.get("bytes")
+                if data is None:
+                    continue
+            if len(data) > ws.max_size:
+                self.logger.info("%s: WebSocket message over %d bytes", sock.sid, ws.max_size)
+                ws.close(_MESSAGE_TOO_BIG)
+                break
+            events, outcome = self._websocket_message(sock, ws, data, probe)
+            if outcome.reply:
+                # The 3probe is on its way before any later request of the session is answered
+                # (as Node, which writes it at once); requests wait for the probe meanwhile.
+                await ws.wait_sent(self.settings.ping_timeout)
+            if outcome.adopt:
+                probe = False
+            if outcome.end is not None:
+                break
+            self.dispatch(sock, events)
+        self._websocket_ended(sock, ws, probe)
+        await ws.wait_sent(self.settings.ping_timeout)
+
+
+async def _let_probe_catch_up(sock: Socket) -> None:
+    """A request for a session whose upgrade's probe is open: first let the probe's messages that
+    the ASGI server has already read reach the core. Node handles each connection's data in the
+    order it arrives; an ASGI server hands a WebSocket's frames on through tasks and queues, so a
+    request sent after the client's ``5`` could otherwise be routed before it, and be answered as
+    if the session were still polling (engine.io-protocol: it gets a 400, and a second WebSocket
+    is refused). A few loop passes,
+    then short sleeps, at most ``_CATCH_UP`` seconds in all, and only during an upgrade."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + _CATCH_UP
+    passes = 0
+    while sock.session.upgrading and loop.time() < deadline:
+        await asyncio.sleep(0 if passes < 10 else 0.001)
+        passes += 1
+
+
+async def _reject(send: Send, where: Route, cors: list[Any] | None = None) -> None:
+    await asgi.error(send, where.status, where.message, where.code, cors)
