@@ -1,4 +1,5 @@
-"""Benchmark server on uvicorn (its default WebSocket implementation, as ``uvicorn app:app``).
+"""Benchmark server on uvicorn (its default WebSocket implementation, permessage-deflate off as
+docs/asyncio.md advises and as Node's engine.io has it).
 
 Usage: ``python bench/servers/uvicorn_server.py --impl greensio|socketio --port PORT``
 """
@@ -26,6 +27,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     app = asgi_app.build(importlib.import_module(args.impl))
     print(f"LISTENING {args.port}", flush=True)
+    # No permessage-deflate, as Node's engine.io and the other contenders (docs/asyncio.md).
     uvicorn.run(
         app,
         host="127.0.0.1",
@@ -33,6 +35,7 @@ def main() -> None:
         backlog=args.backlog,
         log_level="warning",
         lifespan="off",
+        ws_per_message_deflate=False,
     )
 
 

@@ -3,8 +3,11 @@ messages, both in one ASGI app.
 
 Run it under uvicorn or hypercorn::
 
-    uvicorn examples.starlette_chat.app:app --host 127.0.0.1 --port 5000
+    uvicorn examples.starlette_chat.app:app --port 5000 --ws-per-message-deflate false
     hypercorn examples.starlette_chat.app:app --bind 127.0.0.1:5000
+
+(uvicorn compresses WebSocket messages unless told not to; Node's engine.io does not: see
+docs/asyncio.md.)
 
 ``ASGIApp`` sends ``/socket.io/`` to the Socket.IO server and every other request (and the ASGI
 lifespan) to the Starlette app; ``on_startup`` runs before Starlette's own startup.

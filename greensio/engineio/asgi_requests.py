@@ -21,7 +21,9 @@ from greensio.transports import asgi, http
 from greensio.transports.asgi import AsgiWebSocket, Receive, Scope, Send
 
 #: Longest a polling request waits for an upgrade's probe to catch up (``_let_probe_catch_up``).
-_CATCH_UP = 0.02
+_CATCH_UP = 0.1
+#: Longest the reader waits for the 3probe to be handed to the ASGI server.
+_SEND_BOUND = 5.0
 #: WebSocket close code for a message over ``max_http_buffer_size`` (RFC 6455 7.4.1).
 _MESSAGE_TOO_BIG = 1009
 
@@ -36,7 +38,7 @@ class AsgiRequestHandler(RequestRouting):
         method = "GET" if websocket else environ["REQUEST_METHOD"]
         q = http.query(environ)
         where, sock = self._route(method, q, environ)
-        if sock is not None and sock.session.upgrading:
+        if sock is not None and method == "GET" and sock.session.upgrading:
             await _let_probe_catch_up(sock)
             where, sock = self._route(method, q, environ)
         if where is REFUSED_ORIGIN:
@@ -136,7 +138,7 @@ class AsgiRequestHandler(RequestRouting):
             if outcome.reply:
                 # The 3probe is on its way before any later request of the session is answered
                 # (as Node, which writes it at once); requests wait for the probe meanwhile.
-                await ws.wait_sent(self.settings.ping_timeout)
+                await ws.wait_sent(_SEND_BOUND)
             if outcome.adopt:
                 probe = False
             if outcome.end is not None:
@@ -147,13 +149,15 @@ class AsgiRequestHandler(RequestRouting):
 
 
 async def _let_probe_catch_up(sock: Socket) -> None:
-    """A request for a session whose upgrade's probe is open: first let the probe's messages that
-    the ASGI server has already read reach the core. Node handles each connection's data in the
+    """A GET (a poll, or a WebSocket) for a session whose upgrade's probe is open: first let the
+    probe's messages that the ASGI server has already read reach the core. Node handles each
+    connection's data in the
     order it arrives; an ASGI server hands a WebSocket's frames on through tasks and queues, so a
     request sent after the client's ``5`` could otherwise be routed before it, and be answered as
     if the session were still polling (engine.io-protocol: it gets a 400, and a second WebSocket
-    is refused). A few loop passes,
-    then short sleeps, at most ``_CATCH_UP`` seconds in all, and only during an upgrade."""
+    is refused). A few loop passes, then short sleeps, at most ``_CATCH_UP`` seconds in all. It
+    costs real clients nothing: the official client sends no GET between its probe and its ``5``
+    (it has paused polling), and a POST is never held."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + _CATCH_UP
     passes = 0

@@ -15,18 +15,14 @@ Theory of operation (python-socketio's ``PubSubManager``, with its JSON messages
 - Membership (``get_participants``, ``rooms``) stays local, as in python-socketio.
 
 Publishing never waits on the network: messages go to a bounded ``Outbox`` drained by a publisher
-task that reconnects with backoff. The listener task subscribes, reads, reconnects with backoff
-when the connection drops, and runs a health check: after ``health_check_interval`` seconds with
-nothing received it pings through the subscription, and a subscription that does not answer in
-as long again is closed and made anew. A malformed message on the channel is logged at warning
-and skipped.
+task that reconnects with backoff; the ``Listener`` task subscribes, reconnects and runs the
+health check. A malformed message on the channel is logged at warning and skipped.
 
-A ``write_only`` manager serves no server: it publishes from any process, and for
-``emit(callback=)`` and ``call()`` listens on a channel of its own, ``<channel>.reply.<host_id>``,
-which greensio nodes answer on (``reply_to`` in the emit).
+A ``write_only`` manager serves no server; for ``emit(callback=)`` and ``call()`` it listens on a
+channel of its own, ``<channel>.reply.<host_id>`` (``reply_to`` in the emit).
 
-Subclasses provide the broker: ``_publish_raw``, ``_reset_publisher``, ``_subscribe`` (and
-optionally ``_recover`` and ``_close``).
+Subclasses provide the broker: ``_publish_raw``, ``_reset_publisher``, ``_subscribe``,
+``_recover``, ``_close``.
 """
 
 from __future__ import annotations
@@ -55,8 +51,13 @@ from greensio.protocol.rooms import Room
 default_logger = logging.getLogger("greensio.managers")
 
 
-def _sockets_patched() -> bool:
-    return socket.socket.__module__.startswith("gevent")
+def _patched_by() -> str | None:
+    """'gevent' or 'eventlet' when that library made ``socket.socket`` cooperative."""
+    module = socket.socket.__module__
+    return next((name for name in ("gevent", "eventlet") if module.startswith(name)), None)
+
+
+_PATCH = {"gevent": "gevent.monkey.patch_all()", "eventlet": "eventlet.monkey_patch()"}
 
 
 def _jsonable_rooms(value: Any) -> Any:
@@ -115,7 +116,7 @@ class PubSubManager(Manager):
         """Serve ``server``'s node: start the publisher and the listener on its backend."""
         if self.write_only:
             raise UsageError("a write_only manager serves no server: pass write_only=False")
-        if server.backend.name not in ("gevent", "threading", "fake"):
+        if server.backend.name not in ("gevent", "eventlet", "threading", "fake"):
             raise UsageError(
                 f"{type(self).__name__} serves greenlet and thread servers (Server), not "
                 "AsyncServer yet"
@@ -127,12 +128,12 @@ class PubSubManager(Manager):
     def _start(self, backend: Backend | None = None) -> Backend:
         if self.backend is not None:
             return self.backend
-        # Outside a server (write-only): greenlets where sockets are gevent's, threads otherwise.
-        backend = backend or get_backend("gevent" if _sockets_patched() else "threading")
-        if backend.name == "gevent" and not _sockets_patched():
+        # Outside a server (write-only): greenlets where sockets are cooperative, else threads.
+        backend = backend or get_backend(_patched_by() or "threading")
+        if backend.name in _PATCH and _patched_by() != backend.name:
             raise UsageError(
-                f"{type(self).__name__} under gevent needs cooperative sockets: call "
-                "gevent.monkey.patch_all() first in your entry point"
+                f"{type(self).__name__} under {backend.name} needs cooperative sockets: call "
+                f"{_PATCH[backend.name]} first in your entry point"
             )
         self.backend = backend
         if self.write_only:

@@ -30,7 +30,10 @@ TRANSPORTS = {"polling": ["polling"], "websocket": ["websocket"], "upgrade": Non
 
 def _command(server: str, fd: int) -> list[str]:
     if server == "uvicorn":
-        return [sys.executable, "-m", "uvicorn", APP, "--fd", str(fd), "--log-level", "warning"]
+        return [
+            *(sys.executable, "-m", "uvicorn", APP, "--fd", str(fd), "--log-level", "warning"),
+            *("--ws-per-message-deflate", "false"),
+        ]
     return [
         sys.executable,
         "-m",
@@ -64,9 +67,9 @@ def url(request):
     deadline = time.monotonic() + 20 * UNIT
     while True:
         try:
-            if requests.get(base + "/api/started", timeout=UNIT).status_code == 200:
+            if requests.get(base + "/api/started", timeout=2 * UNIT).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or not answering yet
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()

@@ -254,3 +254,11 @@ def test_a_node_started_while_redis_is_down_joins_once_it_is_up():
 def test_an_async_server_is_refused_for_now(redis):
     with pytest.raises(UsageError, match="not AsyncServer yet"):
         greensio.AsyncServer(client_manager=greensio.RedisManager(redis.url))
+
+
+def test_unpatched_gevent_sockets_are_refused_with_the_fix(redis):
+    from greensio.backends import get_backend
+
+    manager = greensio.RedisManager(redis.url, write_only=True)  # this process is not patched
+    with pytest.raises(UsageError, match=r"gevent.monkey.patch_all\(\)"):
+        manager._start(get_backend("gevent"))

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import os
 import sys
 
 
@@ -79,11 +78,11 @@ def serve_asgi(args: argparse.Namespace) -> None:
     if args.server == "uvicorn":
         import uvicorn
 
+        # Without permessage-deflate, as Node's engine.io (perMessageDeflate: false) and as
+        # docs/asyncio.md advises: a client then inflates no frame asynchronously, behind a
+        # response that the server sent after it (the official suites' upgrade checks see that).
         config = uvicorn.Config(
-            app,
-            log_level="warning",
-            lifespan="on",
-            ws=os.environ.get("GREENSIO_UVICORN_WS", "auto"),
+            app, log_level="warning", lifespan="on", ws_per_message_deflate=False
         )
         uvicorn.Server(config).run(sockets=[sock])
         return
