@@ -62,6 +62,7 @@ setup(
         # gunicorn 25's eventlet worker requires.
         "eventlet": ["eventlet>=0.40.3"],
         "redis": ["redis>=5"],
+        "kombu": ["kombu>=5.3"],
         "msgpack": ["msgpack>=1.0"],
         "dev": read_dev_requirements(),
     },

@@ -11,6 +11,10 @@ from greensio.client.simple import SimpleClient
 from greensio.engineio.client import EngineIOClient
 from greensio.engineio.server import EngineIOServer
 from greensio.managers.base import AsyncManager, Manager
+from greensio.managers.kombu_manager import KombuManager
+from greensio.managers.pubsub import PubSubManager
+from greensio.managers.redis_manager import RedisManager
+from greensio.managers.redis_streams_manager import RedisStreamsManager
 from greensio.server.asgi import ASGIApp
 from greensio.server.async_namespace import AsyncNamespace
 from greensio.server.async_server import AsyncServer
@@ -27,9 +31,13 @@ __all__ = [
     "ClientNamespace",
     "EngineIOClient",
     "EngineIOServer",
+    "KombuManager",
     "Manager",
     "Middleware",
     "Namespace",
+    "PubSubManager",
+    "RedisManager",
+    "RedisStreamsManager",
     "Server",
     "SimpleClient",
     "WSGIApp",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from greensio.exceptions import UsageError
+from greensio.exceptions import DisconnectedError, UsageError
 from greensio.managers.delivery import Delivery
 from greensio.protocol.rooms import Room, RoomRegistry
 
@@ -79,6 +79,20 @@ class Manager:
 
     def get_namespaces(self) -> list[str]:
         return self.registry.namespaces()
+
+    # --- sids of other nodes (message-queue managers override these) -----------------------------
+    def is_remote(self, sid: str, namespace: str) -> bool:
+        """Whether ``sid``, not connected here, may live on another node (never, in memory)."""
+        return False
+
+    def call_remote(
+        self, event: str, args: list[Any], sid: str, namespace: str, timeout: float
+    ) -> Any:
+        """``Server.call`` to a sid of another node (``is_remote``)."""
+        raise DisconnectedError(f"{sid} is not connected to {namespace}")
+
+    def disconnect_remote(self, sid: str, namespace: str) -> None:
+        """``Server.disconnect`` of a sid of another node (``is_remote``)."""
 
     # --- delivery --------------------------------------------------------------------------------
     def get_targets(

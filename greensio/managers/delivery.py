@@ -11,11 +11,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from greensio.backends.base import CoreBackend
 from greensio.transports.frames import PreparedMessages
 
 
 class Delivery(Protocol):
     """Delivery to this process's connected clients, by Engine.IO sid."""
+
+    @property
+    def backend(self) -> CoreBackend:
+        """The server's concurrency backend, for a manager's own tasks (a broker listener)."""
+        ...
+
+    def disconnect(self, sid: str, namespace: str) -> None:
+        """Disconnect this process's ``sid`` from ``namespace`` as ``Server.disconnect`` does
+        (DISCONNECT to the client, then its disconnect handler, in a task of its own); nothing
+        if it is not here. Returns at once."""
+        ...
 
     def encode_event(self, namespace: str, event: str, args: list[Any]) -> PreparedMessages:
         """Encode an EVENT once, to ``deliver`` to any number of recipients."""

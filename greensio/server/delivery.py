@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
-from greensio.backends.base import LockLike
+from greensio.backends.base import CoreBackend, LockLike
 from greensio.engineio.server import EngineIOServer
 from greensio.protocol.socketio.packets import PacketCodec, encode_event
 from greensio.protocol.socketio.session import ServerSession
@@ -61,7 +61,7 @@ class ObservedMessages(PreparedMessages):
 class LocalDelivery:
     """Sends encoded packets to ``clients`` (by Engine.IO sid) through the Engine.IO server."""
 
-    __slots__ = ("eio", "codec", "clients", "listeners")
+    __slots__ = ("eio", "codec", "clients", "listeners", "disconnect_sid")
 
     def __init__(
         self,
@@ -74,6 +74,21 @@ class LocalDelivery:
         self.codec = codec
         self.clients = clients
         self.listeners = listeners
+        #: What ``disconnect`` calls: the server's ``disconnect(sid, namespace)`` for its own
+        #: clients (set by the server, which owns the disconnect handlers).
+        #: (A coroutine function under asyncio: ``spawn`` makes it a task.)
+        self.disconnect_sid: Callable[[str, str], Any] | None = None
+
+    @property
+    def backend(self) -> CoreBackend:
+        """The Engine.IO server's backend."""
+        return self.eio.backend
+
+    def disconnect(self, sid: str, namespace: str) -> None:
+        """Disconnect this process's ``sid`` (a message-queue manager asks, for another node),
+        in a task of its own: the disconnect handler runs there, not in the manager's."""
+        if self.disconnect_sid is not None:
+            self.eio.backend.spawn(self.disconnect_sid, sid, namespace)
 
     def encode_event(self, namespace: str, event: str, args: list[Any]) -> PreparedMessages:
         """An EVENT encoded once, for any number of ``deliver`` calls."""

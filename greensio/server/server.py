@@ -116,6 +116,7 @@ class Server(HandlerRegistration, ListenerRegistration):
         self.manager = client_manager or Manager()
         self.listeners = Listeners(self.logger)
         self.delivery = LocalDelivery(self.eio, self.codec, self.clients, self.listeners)
+        self.delivery.disconnect_sid = functools.partial(self.disconnect, ignore_queue=True)
         self.manager.set_server(self.delivery)
         self.events = ServerEvents(
             self.eio,
@@ -262,6 +263,8 @@ class Server(HandlerRegistration, ListenerRegistration):
         try:
             client = self._client(sid, namespace)
         except exceptions.BadNamespaceError as exc:
+            if self.manager.is_remote(sid, namespace):  # another node's, through the manager
+                return self.manager.call_remote(event, args, sid, namespace, timeout)
             raise exceptions.DisconnectedError(str(exc)) from None
         waiter = self.delivery.send_with_ack(
             client, namespace, event, args, functools.partial(client.acks.add_waiter, namespace)
@@ -299,12 +302,14 @@ class Server(HandlerRegistration, ListenerRegistration):
     # --- rooms and sessions ----------------------------------------------------------------------
     def enter_room(self, sid: str, room: Any, namespace: str | None = None) -> None:
         """Put ``sid`` in ``room``."""
-        if self._connected(sid, namespace or "/", "enter_room"):
+        remote = self.manager.is_remote(sid, namespace or "/")
+        if remote or self._connected(sid, namespace or "/", "enter_room"):
             self.manager.enter_room(sid, namespace or "/", room)
 
     def leave_room(self, sid: str, room: Any, namespace: str | None = None) -> None:
         """Take ``sid`` out of ``room``."""
-        if self._connected(sid, namespace or "/", "leave_room"):
+        remote = self.manager.is_remote(sid, namespace or "/")
+        if remote or self._connected(sid, namespace or "/", "leave_room"):
             self.manager.leave_room(sid, namespace or "/", room)
 
     def close_room(self, room: Any, namespace: str | None = None) -> None:
@@ -359,6 +364,9 @@ class Server(HandlerRegistration, ListenerRegistration):
         eio_sid = self.manager.eio_sid_from_sid(sid, namespace)
         client = self.clients.get(eio_sid) if eio_sid else None
         if client is None:
+            if not ignore_queue and self.manager.is_remote(sid, namespace):
+                self.manager.disconnect_remote(sid, namespace)  # another node's
+                return
             self.logger.warning("disconnect: %s is not connected to namespace %s", sid, namespace)
             return
         with client.lock:
