@@ -129,6 +129,12 @@ class AsyncServerEvents:
                 else:
                     tasks.run_now(self._handle_event, client, event)
             elif isinstance(event, AckReceived):
+                self.logger.info(
+                    "received ack %d from %s [%s]",
+                    event.ack_id,
+                    client.session.sids.get(event.namespace, eio_sid),
+                    event.namespace,
+                )
                 client.acks.resolve(event.ack_id, event.args)
             elif isinstance(event, NamespaceConnectRequested):
                 tasks.run_in_order(self._handle_connect, client, event)
@@ -165,6 +171,9 @@ class AsyncServerEvents:
         namespace = event.namespace
         session = client.session
         if not self.namespace_allowed(namespace):
+            self.logger.info(
+                "%s: refused namespace %s: no such namespace", client.eio_sid, namespace
+            )
             self._send(client, session.refuse_connect(namespace, {"message": "Invalid namespace"}))
             return
         sid = self.eio.generate_id()
@@ -182,7 +191,11 @@ class AsyncServerEvents:
         if refusal is None:
             if not accepted_early:
                 self._send(client, session.accept_connect(namespace))
+            self.logger.info(
+                "%s connected to namespace %s (over %s)", sid, namespace, self._transport(client)
+            )
             return
+        self.logger.info("%s refused on namespace %s: %s", sid, namespace, refusal)
         self.manager.disconnect(sid, namespace)
         client.user_sessions.pop(namespace, None)
         if accepted_early:
@@ -228,6 +241,7 @@ class AsyncServerEvents:
         if not client.session.is_connected(namespace):
             return
         sid = client.session.sids[namespace]
+        self.logger.info("received event %r from %s [%s]", event.event, sid, namespace)
         observers = self.listeners.incoming.get(namespace)
         if observers:
             self.listeners.notify(list(observers), event.event, sid, event.args)
@@ -253,6 +267,7 @@ class AsyncServerEvents:
         already left is the manager's to say (``pre_disconnect``)."""
         if not self.manager.pre_disconnect(sid, namespace):
             return
+        self.logger.info("%s disconnected from namespace %s (%s)", sid, namespace, reason)
         client.acks.fail_namespace(namespace)
         found = self.registry.find("disconnect", namespace)
         try:
@@ -264,6 +279,12 @@ class AsyncServerEvents:
         finally:
             self.manager.disconnect(sid, namespace)
             client.user_sessions.pop(namespace, None)
+
+    def _transport(self, client: AsyncRemoteClient) -> str:
+        try:
+            return self.eio.transport(client.eio_sid)
+        except exceptions.UsageError:  # the connection ended meanwhile
+            return "a closed connection"
 
     def _handler_failed(self, event: str, namespace: str, sid: str) -> None:
         """Log (at ERROR, with the traceback) the exception being handled, a handler's."""

@@ -186,6 +186,13 @@ class Server(HandlerRegistration, ListenerRegistration):
             raise exceptions.UsageError("event names are strings")
         if not self.events.namespace_allowed(namespace or "/"):
             self.logger.warning("emit %r: no namespace %s on this server", event, namespace)
+        target = to if to is not None else room
+        self.logger.info(
+            "emitting event %r to %s [%s]",
+            event,
+            "all" if target is None else target,
+            namespace or "/",
+        )
         self.manager.emit(
             event,
             args_of(data),
