@@ -1,11 +1,20 @@
-"""Class-based namespaces for the client: ``greensio.ClientNamespace`` (python-socketio's)."""
+# Generated from greensio/client/async_namespace.py by scripts/unasync.py: do not edit.
+"""Class-based namespaces for the client: ``greensio.ClientNamespace`` (python-socketio's).
+
+A subclass's ``on_<event>`` methods are its handlers (coroutines or plain functions); the other
+methods forward to the client with this namespace as the default.
+
+Written once, for asyncio; scripts/unasync.py makes the greenlet twin,
+``greensio.ClientNamespace``.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from greensio.backends.tasks import invoke, invoke_flexibly
 from greensio.exceptions import UsageError
-from greensio.handlers import NamespaceBase
+from greensio.handlers import LIFECYCLE_EVENTS, NamespaceBase
 
 if TYPE_CHECKING:
     from greensio.client.client import Client
@@ -26,9 +35,19 @@ class ClientNamespace(NamespaceBase):
     def _attach(self, client: Client) -> None:
         self.client = client
 
+    def trigger_event(self, event: str, *args: Any) -> Any:
+        """Dispatch ``event`` to the ``on_<event>`` method; None when there is none.
+        ``on_disconnect`` may leave out its ``reason``."""
+        handler = getattr(self, "on_" + event, None)
+        if handler is None:
+            return None
+        if event in LIFECYCLE_EVENTS:
+            return invoke_flexibly(handler, *args)
+        return invoke(handler, *args)
+
     def _cli(self) -> Client:
         if self.client is None:
-            raise UsageError("register the namespace with Client.register_namespace() first")
+            raise UsageError("register the namespace on the client (register_namespace()) first")
         return self.client
 
     def emit(
@@ -59,7 +78,7 @@ class ClientNamespace(NamespaceBase):
     def call(
         self, event: str, data: Any = None, namespace: str | None = None, timeout: float = 60
     ) -> Any:
-        """Emit and block until the server's ack (see ``Client.call``)."""
+        """Emit and wait for the server's ack (see ``Client.call``)."""
         return self._cli().call(event, data, namespace=namespace or self.namespace, timeout=timeout)
 
     def disconnect(self) -> None:
