@@ -61,7 +61,8 @@ class AsyncEngineIOClient:
         http_session: the greenlet client's ``urllib3.PoolManager`` for long-polling (the
             asyncio client refuses one: its HTTP client is built in).
         ssl_verify: verify TLS certificates (on by default).
-        websocket_extra_options: ``{'ssl_context': ...}`` for the WebSocket connection.
+        websocket_extra_options: ``{'ssl_context': ...}`` for the WebSocket connection (and, in
+            the asyncio client, for long-polling too).
     """
 
     def __init__(
@@ -199,6 +200,8 @@ class AsyncEngineIOClient:
             self._http = AsyncHttpClient(
                 self.http_session, ssl_verify=self.ssl_verify, headers=self._headers
             )
+            options = self.websocket_options  # unasync: async-only
+            self._http.ssl_context = options.get("ssl_context")  # unasync: async-only
         return self._http
 
     async def _open_websocket(self, sid: str | None) -> AsyncClientWebSocket:

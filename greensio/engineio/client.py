@@ -61,7 +61,8 @@ class EngineIOClient:
         http_session: the greenlet client's ``urllib3.PoolManager`` for long-polling (the
             asyncio client refuses one: its HTTP client is built in).
         ssl_verify: verify TLS certificates (on by default).
-        websocket_extra_options: ``{'ssl_context': ...}`` for the WebSocket connection.
+        websocket_extra_options: ``{'ssl_context': ...}`` for the WebSocket connection (and, in
+            the asyncio client, for long-polling too).
     """
 
     def __init__(

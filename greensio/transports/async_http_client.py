@@ -9,6 +9,7 @@ open between requests (a new TCP connection per poll would cost a handshake each
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -74,6 +75,9 @@ class AsyncHttpClient:
         pool: must be None (see ``refuse_http_session``).
         ssl_verify: verify TLS certificates (on by default).
         headers: sent with every request (``headers`` may be replaced between connections).
+
+    ``ssl_context``, when set, is used for https:// in place of the default context (the asyncio
+    client sets the one of its ``websocket_extra_options``).
     """
 
     def __init__(
@@ -85,6 +89,7 @@ class AsyncHttpClient:
     ) -> None:
         refuse_http_session(pool)
         self.ssl_verify = ssl_verify
+        self.ssl_context: ssl.SSLContext | None = None
         self.headers = dict(headers or {})
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
 
@@ -129,7 +134,7 @@ class AsyncHttpClient:
             if connection.reusable():
                 return connection
             connection.close()
-        context = tls_context(self.ssl_verify) if secure else None
+        context = (self.ssl_context or tls_context(self.ssl_verify)) if secure else None
         reader, writer = await asyncio.open_connection(
             key[1], key[2], ssl=context, server_hostname=key[1] if secure else None
         )

@@ -3,8 +3,10 @@ greenlet classes: an asyncio loop runs in a thread of its own, and ``Blocking`` 
 coroutine method into a call that waits for its result (``asyncio.run_coroutine_threadsafe``).
 Everything else (properties, ``on``, ``register_namespace``) is the client's own.
 
-Handlers run on the loop's thread. A method called from there (a handler that emits) runs at
-once if it finishes without waiting, as ``emit`` does; one that would wait is an error there.
+Every method runs on the loop's thread (an asyncio client is not thread-safe), the caller
+waiting for it, except the ones named in ``local`` (a test's own helpers that block). Handlers
+run on the loop's thread; a method called from there (a handler that emits) runs at once if it
+finishes without waiting, as ``emit`` does; one that would wait is an error there.
 """
 
 from __future__ import annotations
@@ -40,6 +42,14 @@ class LoopThread:
             self.loop.close()
 
 
+def _as_coroutine(method: Any) -> Any:
+    @functools.wraps(method)
+    async def call(*args: Any, **kwargs: Any) -> Any:
+        return method(*args, **kwargs)
+
+    return call
+
+
 async def _cancel_the_rest() -> None:
     tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
     for task in tasks:
@@ -50,15 +60,18 @@ async def _cancel_the_rest() -> None:
 class Blocking:
     """An async client, its coroutine methods called as blocking ones (see the module)."""
 
-    def __init__(self, client: Any, loop: LoopThread) -> None:
+    def __init__(self, client: Any, loop: LoopThread, local: frozenset[str] = frozenset()) -> None:
         self.__dict__["_client"] = client
         self.__dict__["_loop"] = loop
+        self.__dict__["_local"] = local
 
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._client, name)
+        if name in self._local or not inspect.ismethod(value):
+            return value
         if inspect.iscoroutinefunction(value):
             return functools.partial(self._call, value)
-        return value
+        return functools.partial(self._call, _as_coroutine(value))
 
     def __setattr__(self, name: str, value: Any) -> None:
         setattr(self._client, name, value)
