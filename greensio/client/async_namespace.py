@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from greensio.backends.async_tasks import invoke, invoke_flexibly
+from greensio.backends.async_tasks import invoke
 from greensio.exceptions import UsageError
-from greensio.handlers import LIFECYCLE_EVENTS, NamespaceBase
+from greensio.handlers import NamespaceBase
 
 if TYPE_CHECKING:
     from greensio.client.async_client import AsyncClient
@@ -35,14 +35,9 @@ class AsyncClientNamespace(NamespaceBase):
         self.client = client
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
-        """Dispatch ``event`` to the ``on_<event>`` method; None when there is none.
-        ``on_disconnect`` may leave out its ``reason``."""
-        handler = getattr(self, "on_" + event, None)
-        if handler is None:
-            return None
-        if event in LIFECYCLE_EVENTS:
-            return await invoke_flexibly(handler, *args)
-        return await invoke(handler, *args)
+        """Dispatch ``event`` to the ``on_<event>`` method (None when there is none), waiting for
+        it when it is a coroutine; ``on_disconnect`` may leave out its ``reason``."""
+        return await invoke(super().trigger_event, event, *args)
 
     def _cli(self) -> AsyncClient:
         if self.client is None:
