@@ -18,7 +18,7 @@ import greensio
 from greensio import exceptions
 from tests.apps.interop import PRIVATE, SERVER_BLOB, TOKEN
 from tests.support.client_servers import IMPLS, peer_server
-from tests.support.servers import UNIT
+from tests.support.servers import UNIT, python_server
 
 pytestmark = pytest.mark.timeout(30 * UNIT)
 
@@ -272,3 +272,44 @@ def test_misuse() -> None:
         greensio.AsyncClient(http_session=object(), handle_sigint=False)
     with pytest.raises(exceptions.UsageError, match="async_mode"):
         greensio.AsyncClient(async_mode="gevent", handle_sigint=False)
+
+
+def test_events_stay_in_order_across_the_upgrade() -> None:
+    """test_client.py's test of the same name, for the asyncio client: ``welcome`` (brought by
+    the last polling GET) is handled before ``username_set`` (brought by the new WebSocket)."""
+
+    class Chat(greensio.AsyncClientNamespace):
+        def __init__(self) -> None:
+            super().__init__("/chat")
+            self.seen: list[str] = []
+            self.done = asyncio.Event()
+
+        async def on_connect(self):
+            self.seen.append("connect")
+            await self.emit("set_username", {"username": "Bob"})
+
+        async def on_welcome(self, data):
+            self.seen.append("welcome")
+
+        def on_username_set(self, data):
+            self.seen.append("username_set")
+            self.done.set()
+
+    async def once() -> list[str]:
+        chat = Chat()
+        client = greensio.AsyncClient(handle_sigint=False)
+        client.register_namespace(chat)
+        await client.connect(server.url)
+        try:
+            await asyncio.wait_for(chat.done.wait(), 5 * UNIT)
+        finally:
+            await client.disconnect()
+        return chat.seen
+
+    server = python_server("tests.apps.seed_server:build").start()
+    try:
+        for iteration in range(20):
+            seen = asyncio.run(once())
+            assert seen == ["connect", "welcome", "username_set"], (iteration, seen)
+    finally:
+        server.stop()
