@@ -211,14 +211,20 @@ class ClientEvents:
         drained.wait(timeout)
 
     def _trigger(self, event: str, namespace: str, *args: Any) -> Any:
-        _in_handler.set(True)  # each handler call has a context of its own (run_guarded)
         found = self.registry.find(event, namespace)
         if found is None:
             return None
         handler, prefix = found
-        if event == "disconnect":
-            return invoke_flexibly(handler, *prefix, *args)
-        return invoke(handler, *prefix, *args)
+        # Reset after the call: a coroutine handler runs in the context of the task that waits
+        # for it (run_guarded's fresh context holds only while the coroutine is made), and that
+        # may be the application's own (connect() runs the connect_error handlers).
+        token = _in_handler.set(True)
+        try:
+            if event == "disconnect":
+                return invoke_flexibly(handler, *prefix, *args)
+            return invoke(handler, *prefix, *args)
+        finally:
+            _in_handler.reset(token)
 
     def _handle_event(self, event: EventReceived) -> None:
         try:

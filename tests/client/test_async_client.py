@@ -101,6 +101,31 @@ def test_disconnect_waits_for_a_coroutine_disconnect_handler(server) -> None:
     assert asyncio.run(main()) == ["client disconnect"]
 
 
+def test_disconnect_waits_for_handlers_after_a_failed_connect(server) -> None:
+    # connect() runs the connect_error handlers in the caller's task: that task is not a
+    # handler's afterwards, and its disconnect() still waits for the disconnect handler.
+    async def main() -> list[str]:
+        client = new_client()
+        ran: list[str] = []
+
+        @client.event
+        async def connect_error(data):
+            await asyncio.sleep(0)
+
+        @client.event
+        async def disconnect(reason):
+            await asyncio.sleep(0.1 * UNIT)
+            ran.append(reason)
+
+        with pytest.raises(exceptions.ConnectionError):
+            await client.connect("http://127.0.0.1:1", transports=["websocket"])
+        await client.connect(server.url, transports=["websocket"])
+        await client.disconnect()
+        return ran
+
+    assert asyncio.run(main()) == ["client disconnect"]
+
+
 def test_disconnect_from_a_handler_returns_at_once(server) -> None:
     async def main() -> float:
         client = new_client()
