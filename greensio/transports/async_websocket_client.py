@@ -16,6 +16,7 @@ import logging
 import ssl
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
@@ -41,7 +42,9 @@ class AsyncClientWebSocket:
 
     async def receive(self) -> str | bytes | None:
         """The next text (str) or binary (bytes) message; None once the connection is closed
-        (an oversized or non-UTF-8 message closes it, with 1009 or 1007)."""
+        (an oversized or non-UTF-8 message closes it, with 1009 or 1007), or after ``close()``."""
+        if self.closed:
+            return None
         try:
             message = await self.connection.recv()
         except ConnectionClosed as exc:
@@ -130,7 +133,11 @@ async def connect_websocket(
             max_size=max_size,
             **options,
         )
-    except (OSError, asyncio.TimeoutError, InvalidHandshake, InvalidURI) as exc:
+    except OSError as exc:  # TCP or TLS (as the greenlet client's message has it)
+        where = urlsplit(url)
+        message = f"cannot reach {where.hostname}:{where.port or (443 if secure else 80)}: {exc}"
+        raise exceptions.ConnectionError(message) from exc
+    except (asyncio.TimeoutError, InvalidHandshake, InvalidURI) as exc:
         reason = str(exc) or type(exc).__name__
         message = f"WebSocket handshake with {url} failed: {reason}"
         raise exceptions.ConnectionError(message) from exc
