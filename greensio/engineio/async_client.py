@@ -165,17 +165,16 @@ class AsyncEngineIOClient:
     async def disconnect(self, abort: bool = False) -> None:
         """Close the connection (sending CLOSE unless ``abort``) and wait for its tasks."""
         sock = self.sock
-        if sock is None:
-            return
-        if abort:
-            with sock.lock:
-                events = sock.session.transport_closed()
-            self.dispatch(sock, events)
-        else:
-            sock.close()
-        await self._done.wait(self.request_timeout)
+        if sock is not None:
+            if abort:
+                with sock.lock:
+                    events = sock.session.transport_closed()
+                self.dispatch(sock, events)
+            else:
+                sock.close()
+            await self._done.wait(self.request_timeout)
         if self._http is not None:  # unasync: async-only
-            self._http.close()  # unasync: async-only
+            self._http.close()  # (bound to this loop, which may end next)  # unasync: async-only
 
     async def wait(self) -> None:
         """Wait until the connection ends."""

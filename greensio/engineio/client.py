@@ -164,15 +164,14 @@ class EngineIOClient:
     def disconnect(self, abort: bool = False) -> None:
         """Close the connection (sending CLOSE unless ``abort``) and wait for its tasks."""
         sock = self.sock
-        if sock is None:
-            return
-        if abort:
-            with sock.lock:
-                events = sock.session.transport_closed()
-            self.dispatch(sock, events)
-        else:
-            sock.close()
-        self._done.wait(self.request_timeout)
+        if sock is not None:
+            if abort:
+                with sock.lock:
+                    events = sock.session.transport_closed()
+                self.dispatch(sock, events)
+            else:
+                sock.close()
+            self._done.wait(self.request_timeout)
 
     def wait(self) -> None:
         """Wait until the connection ends."""

@@ -38,11 +38,13 @@ class _Connection:
         self.reader = reader
         self.writer = writer
         self.h11 = h11.Connection(h11.CLIENT)
+        self.closed = False
 
     def reusable(self) -> bool:
-        return self.h11.our_state is h11.IDLE and not self.reader.at_eof()
+        return not self.closed and self.h11.our_state is h11.IDLE and not self.reader.at_eof()
 
     def close(self) -> None:
+        self.closed = True
         self.writer.close()
 
     async def exchange(self, request: h11.Request, body: bytes | None) -> tuple[int, bytes]:
@@ -92,6 +94,7 @@ class AsyncHttpClient:
         self.ssl_context: ssl.SSLContext | None = None
         self.headers = dict(headers or {})
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
+        self._open: set[_Connection] = set()  # idle or in use
 
     async def request(
         self, method: str, url: str, body: bytes | None = None, *, timeout: float
@@ -115,7 +118,7 @@ class AsyncHttpClient:
             try:
                 answer = await asyncio.wait_for(connection.exchange(request, body), timeout)
             except BaseException:
-                connection.close()
+                self._drop(connection)
                 raise
         except (OSError, asyncio.TimeoutError, h11.ProtocolError, exceptions.GreensioError) as exc:
             reason = str(exc) or type(exc).__name__
@@ -124,8 +127,12 @@ class AsyncHttpClient:
         if connection.reusable():
             self._idle.setdefault(key, []).append(connection)
         else:
-            connection.close()
+            self._drop(connection)
         return answer
+
+    def _drop(self, connection: _Connection) -> None:
+        connection.close()
+        self._open.discard(connection)
 
     async def _connection(self, key: tuple[str, str, int], secure: bool) -> _Connection:
         idle = self._idle.get(key, [])
@@ -133,16 +140,19 @@ class AsyncHttpClient:
             connection = idle.pop()
             if connection.reusable():
                 return connection
-            connection.close()
+            self._drop(connection)
         context = (self.ssl_context or tls_context(self.ssl_verify)) if secure else None
         reader, writer = await asyncio.open_connection(
             key[1], key[2], ssl=context, server_hostname=key[1] if secure else None
         )
-        return _Connection(reader, writer)
+        connection = _Connection(reader, writer)
+        self._open.add(connection)
+        return connection
 
     def close(self) -> None:
-        """Close the idle connections."""
-        for connections in self._idle.values():
-            for connection in connections:
-                connection.close()
+        """Close every connection, those of requests under way too (they fail). A later request
+        opens a new one."""
+        for connection in self._open:
+            connection.close()
+        self._open.clear()
         self._idle.clear()

@@ -103,15 +103,19 @@ def make(front):
     """``make(*args, **kwargs)``: an ``HttpClient``, or an ``AsyncHttpClient`` whose ``request``
     runs on an event loop in a thread (tests/client/loop_thread.py) and is waited for."""
     loops: list[LoopThread] = []
+    made: list = []
 
     def new(*args, **kwargs):
         if front == "HttpClient":
             return HttpClient(*args, **kwargs)
         if not loops:
             loops.append(LoopThread())
-        return Blocking(AsyncHttpClient(*args, **kwargs), loops[0])
+        made.append(Blocking(AsyncHttpClient(*args, **kwargs), loops[0]))
+        return made[-1]
 
     yield new
+    for client in made:
+        client.close()
     for loop in loops:
         loop.stop()
 
@@ -224,6 +228,7 @@ def test_https_with_a_context_that_trusts_the_ca(https_server, ca: trustme.CA) -
         client.ssl_context = context
         request = client.request("GET", url(https_server, "/tls", "https"), timeout=5 * UNIT)
         assert loop.run(request)[0] == 200
+        loop.loop.call_soon_threadsafe(client.close)
     finally:
         loop.stop()
 
@@ -244,6 +249,7 @@ def _run_against(script, *requests: str) -> list:
                     outcomes.append(loop.run(request))
                 except exceptions.ConnectionError as exc:
                     outcomes.append(exc)
+            loop.loop.call_soon_threadsafe(client.close)
     finally:
         loop.stop()
     return outcomes
