@@ -8,11 +8,26 @@ CLIENT_JS_SRC := $(JS_DIR)/node_modules/socket.io-client/dist/socket.io.min.js
 CLIENT_JS := examples/flask_chat/static/socket.io.min.js
 DEMO_BIND ?= 127.0.0.1:5000
 
-.PHONY: install install-js client-js test lint format unasync demo bench
+.PHONY: install install-js install-eventlet client-js test lint format unasync demo bench docs
 
 install:
 	$(PYTHON) -m pip install -r requirements-dev.txt
 	$(MAKE) install-js
+	$(MAKE) install-eventlet
+
+# gunicorn 26 removed its eventlet worker, and 27 is what pip installs: `gunicorn -k eventlet` is
+# tested in a pinned environment of its own (docs/deployment-eventlet.md), which the eventlet rows
+# of tests/interop/test_deployments.py run their servers with. Rebuilt when the pins change.
+EVENTLET_VENV := .venv-eventlet
+# (gevent too: the backend tests check which of the two auto-detection picks.)
+EVENTLET_PINS := gunicorn==25.3.0 eventlet==0.41.3 gevent flask websocket-client requests
+
+install-eventlet: $(EVENTLET_VENV)/.installed
+
+$(EVENTLET_VENV)/.installed: Makefile setup.py
+	$(PYTHON) -m venv $(EVENTLET_VENV)
+	$(EVENTLET_VENV)/bin/python -m pip install -q --disable-pip-version-check $(EVENTLET_PINS) -e .
+	@echo "$(EVENTLET_PINS)" > $@
 
 # Node is needed by the JS interop tests and for the demo page's client script; the Python package
 # itself does without it.
@@ -43,6 +58,11 @@ lint:
 # The greenlet modules generated from their asyncio sources (greensio/**/async_*.py).
 unasync:
 	$(PYTHON) scripts/unasync.py
+
+# The docs site (Sphinx, furo, MyST): docs/ into docs/_build/html; every warning is an error.
+docs:
+	$(PYTHON) -m sphinx -b html -W --keep-going -n -q docs docs/_build/html
+	@echo "built docs/_build/html/index.html"
 
 format:
 	$(PYTHON) -m ruff check --fix .

@@ -61,7 +61,9 @@ setup(
         # gunicorn's gevent worker imports packaging without declaring it (gunicorn 27): with
         # it here, `pip install greensio[gevent] gunicorn` runs `gunicorn -k gevent` as it is.
         "gevent": ["gevent>=24", "packaging"],
-        "eventlet": ["eventlet"],
+        # eventlet is supported, gevent primary (docs/deployment-eventlet.md); 0.40.3 is what
+        # gunicorn 25's eventlet worker requires.
+        "eventlet": ["eventlet>=0.40.3"],
         "redis": ["redis>=5"],
         "msgpack": ["msgpack>=1.0"],
         "dev": read_dev_requirements(),

@@ -141,6 +141,7 @@ def _gunicorn(worker_class: str, module: str) -> tuple[str, ...]:
 
 
 PYWSGI = (sys.executable, str(SERVERS / "pywsgi_server.py"), "--port", "{port}", "--impl")
+UVICORN = (sys.executable, str(SERVERS / "uvicorn_server.py"), "--port", "{port}", "--impl")
 CONTENDERS = [
     Contender("greensio-pywsgi", (*PYWSGI, "greensio")),
     Contender("greensio-gunicorn", _gunicorn("gevent", "gunicorn_greensio"), worker=True),
@@ -153,6 +154,9 @@ CONTENDERS = [
         worker=True,
     ),
     Contender("node", ("node", str(SERVERS / "node_server.js"), "{port}")),
+    # The asyncio servers (AsyncServer behind ASGIApp), both under uvicorn.
+    Contender("greensio-uvicorn", (*UVICORN, "greensio")),
+    Contender("psio-uvicorn", (*UVICORN, "socketio")),
 ]
 #: (greensio contender, peer) pairs for the ratio table.
 PAIRS = [
@@ -160,6 +164,8 @@ PAIRS = [
     ("greensio-gunicorn", "psio-gunicorn"),
     ("greensio-pywsgi", "node"),
     ("greensio-gunicorn", "node"),
+    ("greensio-uvicorn", "psio-uvicorn"),
+    ("greensio-uvicorn", "node"),
 ]
 PROFILED = "greensio-pywsgi"
 #: Other processes using more CPU than this (in cores) during a run get that run flagged.
@@ -526,6 +532,7 @@ def versions() -> dict:
         "gevent-websocket",
         "gunicorn",
         "websockets",
+        "uvicorn",
     ):
         try:
             found[dist] = importlib.metadata.version(dist)

@@ -163,9 +163,20 @@ def _bound_trigger(cls: NamespaceHandler, event: str) -> Handler:
 
 
 class HandlerRegistration:
-    """``on``, ``event`` and ``register_namespace``, shared by ``Server`` and ``Client``."""
+    """``on``, ``event`` and ``register_namespace``, shared by the servers and the clients."""
 
     registry: HandlerRegistry
+    #: Whether handlers may be coroutine functions (the asyncio front-ends); the greenlet ones
+    #: refuse them, which would otherwise never run.
+    awaits_handlers = False
+
+    def _check_handler(self, fn: Any, what: str) -> None:
+        if not self.awaits_handlers and inspect.iscoroutinefunction(fn):
+            name = type(self).__name__
+            raise UsageError(
+                f"{what} is a coroutine function, which {name} cannot run: use the asyncio "
+                f"class (Async{name}), or make it a plain function"
+            )
 
     def on(self, event: str, handler: Handler | None = None, namespace: str | None = None) -> Any:
         """Register ``handler`` for ``event`` on ``namespace`` ('/' by default); or decorate.
@@ -177,6 +188,7 @@ class HandlerRegistration:
         namespace = namespace or "/"
 
         def register(fn: Handler) -> Handler:
+            self._check_handler(fn, f"the handler of {event!r}")
             self.registry.on(event, fn, namespace)
             return fn
 
@@ -198,6 +210,7 @@ class HandlerRegistration:
             getattr(namespace_handler, "namespace", None), str
         ):
             raise UsageError("a namespace handler has a 'namespace' path and 'trigger_event'")
+        self._check_handler(namespace_handler.trigger_event, type(namespace_handler).__name__)
         attach = getattr(namespace_handler, "_attach", None)
         if attach is not None:  # greensio's base classes keep a reference to their owner
             attach(self)
@@ -206,6 +219,9 @@ class HandlerRegistration:
 
 class NamespaceBase:
     """What server and client class-based namespaces share: the path and ``on_<event>`` dispatch."""
+
+    #: Whether its handlers may be coroutine functions (the asyncio namespaces).
+    awaits_handlers = False
 
     def __init__(self, namespace: str | None = None) -> None:
         self.namespace = namespace or "/"

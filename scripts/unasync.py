@@ -37,6 +37,11 @@ PAIRS = [
     ("greensio/client/async_client.py", "greensio/client/client.py"),
     ("greensio/client/async_namespace.py", "greensio/client/namespace.py"),
     ("greensio/client/async_simple.py", "greensio/client/simple.py"),
+    # The app the server behaviour tests run against, for both front-ends.
+    ("tests/apps/async_server_api.py", "tests/apps/server_api.py"),
+    ("tests/apps/async_interop.py", "tests/apps/interop.py"),
+    ("tests/apps/async_middlewares.py", "tests/apps/middlewares.py"),
+    ("tests/apps/async_conformance.py", "tests/apps/conformance.py"),
 ]
 
 #: Modules whose names change (``greensio.server.async_events`` -> ``greensio.server.events``):
@@ -53,6 +58,7 @@ SUBSTITUTIONS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b__aexit__\b"), "__exit__"),
     (re.compile(r"\basynccontextmanager\b"), "contextmanager"),
     (re.compile(r"\bget_async_backend\b"), "get_backend"),
+    (re.compile(r"\bASGIApp\b"), "WSGIApp"),
     (re.compile(r"\bAbstractAsyncContextManager\b"), "AbstractContextManager"),
     (re.compile(r"\bAsyncIterator\b"), "Iterator"),
     (re.compile(r"\bAsync([A-Z]\w*)"), r"\1"),

@@ -1,7 +1,10 @@
-"""Concurrency backends; ``get_backend(async_mode)`` picks one ('gevent', 'threading', or None).
+"""Concurrency backends; ``get_backend(async_mode)`` picks one ('gevent', 'eventlet',
+'threading', or None).
 
-With ``async_mode=None`` gevent is chosen when the process has imported gevent (as under
-``gunicorn -k gevent`` or after ``gevent.monkey.patch_all()``), and threads otherwise.
+With ``async_mode=None`` eventlet is chosen when the process has imported eventlet and it has
+monkey-patched the socket module (``eventlet.monkey_patch()``, as ``gunicorn -k eventlet`` does);
+else gevent when the process has imported gevent (as under ``gunicorn -k gevent`` or after
+``gevent.monkey.patch_all()``), and threads otherwise.
 """
 
 from __future__ import annotations
@@ -9,12 +12,15 @@ from __future__ import annotations
 import sys
 
 from greensio.backends.base import AsyncBackend, Backend
+from greensio.backends.sockets import eventlet_patched
 from greensio.exceptions import UsageError
 
-ASYNC_MODES = ("gevent", "threading")
+ASYNC_MODES = ("gevent", "eventlet", "threading")
 
 
 def _detect() -> str:
+    if eventlet_patched():
+        return "eventlet"
     # gevent once the application has imported it (gunicorn's gevent worker, a patch_all()
     # entry point); plain threads otherwise, where gevent primitives would not mix with threads.
     return "gevent" if "gevent" in sys.modules else "threading"
@@ -31,6 +37,14 @@ def get_backend(async_mode: str | None = None) -> Backend:
                 "async_mode='gevent' needs gevent: pip install greensio[gevent]"
             ) from exc
         return GeventBackend()
+    if mode == "eventlet":
+        try:
+            from greensio.backends.eventlet import EventletBackend
+        except ImportError as exc:
+            raise UsageError(
+                "async_mode='eventlet' needs eventlet: pip install greensio[eventlet]"
+            ) from exc
+        return EventletBackend()
     if mode == "threading":
         from greensio.backends.threading import ThreadingBackend
 
@@ -56,7 +70,7 @@ def get_async_backend(async_mode: str | None = None) -> AsyncBackend:
         )
     raise UsageError(
         f"unknown async_mode {async_mode!r} for the asyncio classes; use 'asgi' (or leave it "
-        "out), or the greenlet classes (Server, Client) for 'gevent' and 'threading'"
+        "out), or the greenlet classes (Server, Client) for 'gevent', 'eventlet' and 'threading'"
     )
 
 

@@ -34,7 +34,7 @@ class LockLike(Protocol):
 
 class _NoLock:
     """The lock of sections that need none: those that never yield in a cooperative backend
-    (gevent, asyncio), where nothing else runs until the section ends."""
+    (gevent, eventlet, asyncio), where nothing else runs until the section ends."""
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         return True

@@ -2,14 +2,15 @@
 
 The private attributes read here (gevent's socket internals, the socket behind a WSGI input
 stream) stay in ``greensio/backends/`` (DESIGN.md, "Layers"): the transports ask these functions
-and never look inside a socket themselves. Nothing here imports gevent: a socket is recognised by
-what it has.
+and never look inside a socket themselves. Nothing here imports gevent or eventlet: a socket is
+recognised by what it has.
 """
 
 from __future__ import annotations
 
 import functools
 import socket
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -51,3 +52,21 @@ def input_socket(environ: dict[str, Any]) -> socket.socket | None:
     stream = getattr(stream, "rfile", stream)
     raw = getattr(stream, "raw", None)
     return getattr(raw, "_sock", None)
+
+
+def socket_kind(sock: object) -> str:
+    """Whose socket ``sock`` is, by its class's module: ``'gevent'``, ``'eventlet'`` or
+    ``'threading'`` (a standard socket, or anything else). A WSGI server's client socket says
+    which concurrency the server runs on (greensio/engineio/mismatch.py)."""
+    module = type(sock).__module__ or ""
+    for kind in ("gevent", "eventlet"):
+        if module == kind or module.startswith(kind + "."):
+            return kind
+    return "threading"
+
+
+def eventlet_patched() -> bool:
+    """Whether eventlet is imported and has monkey-patched the socket module (eventlet is never
+    imported here: when it is not in ``sys.modules``, nothing is patched)."""
+    patcher = sys.modules.get("eventlet.patcher")
+    return patcher is not None and bool(patcher.is_monkey_patched("socket"))

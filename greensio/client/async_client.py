@@ -76,6 +76,7 @@ class AsyncClient(AsyncClientEvents, HandlerRegistration):
     """
 
     reason = Reasons
+    awaits_handlers = True  # unasync: async-only
 
     def __init__(
         self,

@@ -31,7 +31,16 @@ class AsyncClientNamespace(NamespaceBase):
         super().__init__(namespace)
         self.client: AsyncClient | None = None
 
+    awaits_handlers = True  # unasync: async-only
+
     def _attach(self, client: AsyncClient) -> None:
+        if client.awaits_handlers != self.awaits_handlers:
+            mine = type(client).__name__
+            base = ("Async" if client.awaits_handlers else "") + "ClientNamespace"  # (as is)
+            raise UsageError(
+                f"{type(self).__name__} is for the other client class, not {mine}: subclass "
+                f"{base} for {mine}"
+            )
         self.client = client
 
     async def trigger_event(self, event: str, *args: Any) -> Any:

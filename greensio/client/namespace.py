@@ -33,6 +33,13 @@ class ClientNamespace(NamespaceBase):
         self.client: Client | None = None
 
     def _attach(self, client: Client) -> None:
+        if client.awaits_handlers != self.awaits_handlers:
+            mine = type(client).__name__
+            base = ("Async" if client.awaits_handlers else "") + "ClientNamespace"  # (as is)
+            raise UsageError(
+                f"{type(self).__name__} is for the other client class, not {mine}: subclass "
+                f"{base} for {mine}"
+            )
         self.client = client
 
     def trigger_event(self, event: str, *args: Any) -> Any:

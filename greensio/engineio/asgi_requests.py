@@ -9,6 +9,7 @@ queued (``AsgiWebSocket``), so nothing ever waits under a socket's lock.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from typing import Any
 
@@ -19,6 +20,10 @@ from greensio.protocol.engineio.session import Transport
 from greensio.transports import asgi, http
 from greensio.transports.asgi import AsgiWebSocket, Receive, Scope, Send
 
+#: Longest a polling request waits for an upgrade's probe to catch up (``_let_probe_catch_up``).
+_CATCH_UP = 0.1
+#: Longest the reader waits for the 3probe to be handed to the ASGI server.
+_SEND_BOUND = 5.0
 #: WebSocket close code for a message over ``max_http_buffer_size`` (RFC 6455 7.4.1).
 _MESSAGE_TOO_BIG = 1009
 
@@ -31,7 +36,11 @@ class AsgiRequestHandler(RequestRouting):
         environ = asgi.environ_from_scope(scope)
         websocket = scope["type"] == "websocket"
         method = "GET" if websocket else environ["REQUEST_METHOD"]
-        where, sock = self._route(method, http.query(environ), environ)
+        q = http.query(environ)
+        where, sock = self._route(method, q, environ)
+        if sock is not None and method == "GET" and sock.session.upgrading:
+            await _let_probe_catch_up(sock)
+            where, sock = self._route(method, q, environ)
         if where is REFUSED_ORIGIN:
             self.logger.info("refused origin %r", environ.get("HTTP_ORIGIN"))
         if websocket:
@@ -126,6 +135,10 @@ class AsgiRequestHandler(RequestRouting):
                 ws.close(_MESSAGE_TOO_BIG)
                 break
             events, outcome = self._websocket_message(sock, ws, data, probe)
+            if outcome.reply:
+                # The 3probe is on its way before any later request of the session is answered
+                # (as Node, which writes it at once); requests wait for the probe meanwhile.
+                await ws.wait_sent(_SEND_BOUND)
             if outcome.adopt:
                 probe = False
             if outcome.end is not None:
@@ -133,6 +146,24 @@ class AsgiRequestHandler(RequestRouting):
             self.dispatch(sock, events)
         self._websocket_ended(sock, ws, probe)
         await ws.wait_sent(self.settings.ping_timeout)
+
+
+async def _let_probe_catch_up(sock: Socket) -> None:
+    """A GET (a poll, or a WebSocket) for a session whose upgrade's probe is open: first let the
+    probe's messages that the ASGI server has already read reach the core. Node handles each
+    connection's data in the
+    order it arrives; an ASGI server hands a WebSocket's frames on through tasks and queues, so a
+    request sent after the client's ``5`` could otherwise be routed before it, and be answered as
+    if the session were still polling (engine.io-protocol: it gets a 400, and a second WebSocket
+    is refused). A few loop passes, then short sleeps, at most ``_CATCH_UP`` seconds in all. It
+    costs real clients nothing: the official client sends no GET between its probe and its ``5``
+    (it has paused polling), and a POST is never held."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + _CATCH_UP
+    passes = 0
+    while sock.session.upgrading and loop.time() < deadline:
+        await asyncio.sleep(0 if passes < 10 else 0.001)
+        passes += 1
 
 
 async def _reject(send: Send, where: Route, cors: list[Any] | None = None) -> None:

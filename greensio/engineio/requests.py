@@ -22,6 +22,7 @@ from typing import Any, cast
 
 from greensio.backends.base import Backend
 from greensio.backends.relay import ReaderRelay
+from greensio.engineio.mismatch import DeploymentCheck
 from greensio.engineio.polling import serve_poll, serve_post
 from greensio.engineio.socket import EngineSocket, SocketOwner
 from greensio.protocol.engineio.routing import (
@@ -199,9 +200,16 @@ class RequestRouting:
 class RequestHandler(RequestRouting):
     """The WSGI request side of ``EngineIOServer``; see the module docstring."""
 
+    @functools.cached_property
+    def deployment(self) -> DeploymentCheck:
+        """Whether ``async_mode`` fits the WSGI server (greensio/engineio/mismatch.py)."""
+        return DeploymentCheck(self.backend.name, self.logger, self.sockets)
+
     # --- WSGI entry point ------------------------------------------------------------------------
     def handle_request(self, environ: dict[str, Any], start_response: http.StartResponse) -> Any:
         """Serve one Engine.IO HTTP request (polling GET/POST, or a WebSocket upgrade)."""
+        if (refused := self.deployment.check(environ, start_response)) is not None:
+            return refused  # an async_mode that cannot work under this server (mismatch.py)
         if self.settings.keepalive_takeover and "gunicorn.socket" in environ:
             q = http.query(environ)
             if self._kept_alive(environ.get("REQUEST_METHOD", "GET"), q):

@@ -102,7 +102,8 @@ class EngineIOServer:
         self.timers = timers_for(self.backend)
         #: Under gevent, WebSocket writes made in one loop pass leave in one send per connection.
         self.coalescer = WriteCoalescer(self.backend) if self.backend.coalesces_writes else None
-        #: With the coalescer no write blocks: nothing yields inside a socket's locked sections.
+        #: True with the coalescer, since no write blocks then, and nothing yields inside a
+        #: socket's locked sections.
         #: (gevent-websocket's sockets, whose writes do block, get a real lock of their own.)
         self.atomic_sections = self.coalescer is not None
         self.requests = self.request_handler_class(

@@ -32,7 +32,16 @@ class AsyncNamespace(NamespaceBase):
         super().__init__(namespace)
         self.server: AsyncServer | None = None
 
+    awaits_handlers = True  # unasync: async-only
+
     def _attach(self, server: AsyncServer) -> None:
+        if server.awaits_handlers != self.awaits_handlers:
+            mine = type(server).__name__
+            base = ("Async" if server.awaits_handlers else "") + "Namespace"  # (not rewritten)
+            raise UsageError(
+                f"{type(self).__name__} is for the other server class, not {mine}: subclass "
+                f"{base} for {mine}"
+            )
         self.server = server
 
     async def trigger_event(self, event: str, *args: Any) -> Any:

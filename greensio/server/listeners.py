@@ -21,6 +21,7 @@ import inspect
 import logging
 from typing import Any
 
+from greensio.exceptions import UsageError
 from greensio.handlers import Handler
 
 
@@ -78,9 +79,19 @@ def _name(fn: Handler) -> str:
 
 
 class ListenerRegistration:
-    """``use``, ``on_any``, ``on_any_outgoing`` and their removals, for ``Server``."""
+    """``use``, ``on_any``, ``on_any_outgoing`` and their removals, for ``Server`` and
+    ``AsyncServer`` (where each may be a coroutine function)."""
 
     listeners: Listeners
+    awaits_handlers = False
+
+    def _add(self, table: dict[str, list[Handler]], fn: Handler, namespace: str | None) -> None:
+        if not self.awaits_handlers and inspect.iscoroutinefunction(fn):
+            raise UsageError(
+                f"{_name(fn)} is a coroutine function, which {type(self).__name__} cannot run: "
+                "use AsyncServer, or make it a plain function"
+            )
+        self.listeners.add(table, fn, namespace or "/")
 
     def use(self, fn: Handler, namespace: str | None = None) -> Handler:
         """Add a connection middleware ``fn(sid, environ, auth)`` to ``namespace`` ('/').
@@ -91,7 +102,7 @@ class ListenerRegistration:
         middlewares nor the connect handler run. Any other exception refuses too, and is
         logged. Returns ``fn``, so it may be used as a decorator.
         """
-        self.listeners.add(self.listeners.middlewares, fn, namespace or "/")
+        self._add(self.listeners.middlewares, fn, namespace)
         return fn
 
     def remove_middleware(self, fn: Handler, namespace: str | None = None) -> None:
@@ -101,7 +112,7 @@ class ListenerRegistration:
     def on_any(self, fn: Handler, namespace: str | None = None) -> Handler:
         """Call ``fn(event, sid, *args)`` for every event received on ``namespace`` ('/'),
         handled or not, just before its handler (the ack callback is not among the args)."""
-        self.listeners.add(self.listeners.incoming, fn, namespace or "/")
+        self._add(self.listeners.incoming, fn, namespace)
         return fn
 
     def off_any(self, fn: Handler | None = None, namespace: str | None = None) -> None:
@@ -111,7 +122,7 @@ class ListenerRegistration:
     def on_any_outgoing(self, fn: Handler, namespace: str | None = None) -> Handler:
         """Call ``fn(event, sid, *args)`` once per recipient for every event sent on
         ``namespace`` ('/'): ``emit``, ``send``, ``call`` and broadcasts alike."""
-        self.listeners.add(self.listeners.outgoing, fn, namespace or "/")
+        self._add(self.listeners.outgoing, fn, namespace)
         return fn
 
     def off_any_outgoing(self, fn: Handler | None = None, namespace: str | None = None) -> None:

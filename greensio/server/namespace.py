@@ -34,6 +34,13 @@ class Namespace(NamespaceBase):
         self.server: Server | None = None
 
     def _attach(self, server: Server) -> None:
+        if server.awaits_handlers != self.awaits_handlers:
+            mine = type(server).__name__
+            base = ("Async" if server.awaits_handlers else "") + "Namespace"  # (not rewritten)
+            raise UsageError(
+                f"{type(self).__name__} is for the other server class, not {mine}: subclass "
+                f"{base} for {mine}"
+            )
         self.server = server
 
     def trigger_event(self, event: str, *args: Any) -> Any:

@@ -369,8 +369,8 @@ class Server(HandlerRegistration, ListenerRegistration):
 
     def handle_request(self, *args: Any) -> Any:
         """The web server's entry point for Socket.IO requests: WSGI's ``(environ,
-        start_response)`` or ASGI's ``(scope, receive, send)``, as the front-end is (``WSGIApp``
-        and ``ASGIApp`` call it)."""
+        start_response)`` or ASGI's ``(scope, receive, send)``, as the front-end is (the web server
+        adapter, ``greensio.WSGIApp`` or its ASGI twin, calls it)."""
         return self.eio.handle_request(*args)
 
     def start_background_task(self, target: Handler, *args: Any, **kwargs: Any) -> Any:

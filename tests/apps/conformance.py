@@ -1,3 +1,4 @@
+# Generated from tests/apps/async_conformance.py by scripts/unasync.py: do not edit.
 """The conformance test application: the reference server of the official protocol test suites.
 
 Mirrors the server that ``socketio/socket.io-protocol``'s ``test-suite/`` expects (its README gives
@@ -7,7 +8,7 @@ by ``tests.support.serve``.
 
 Configuration: ``ping_interval=0.3`` and ``ping_timeout=0.2`` seconds (the suites expect 300 ms and
 200 ms on the wire); ``maxPayload`` is left at its default (1 000 000). Further ``**options`` go to
-``socketio.Server`` unchanged (``max_http_buffer_size``, ``cors_allowed_origins``,
+the server unchanged (``max_http_buffer_size``, ``cors_allowed_origins``,
 ``connect_timeout``, ...).
 
 Namespaces ``/`` and ``/custom`` (the reference server gives ``/custom`` only the ``auth`` emit;
@@ -22,6 +23,8 @@ Not mirrored: the newer suite's ``emit-with-ack`` event (the server emits with a
 then re-emits the client's ack arguments) needs ``sio.emit(..., callback=...)``, outside the API
 this app keeps to; server-initiated acks are left to the interop tests. The reference server's
 ``cors: {origin: "*"}`` is not set: the CORS tests pass ``cors_allowed_origins`` themselves.
+
+Written once, for asyncio; scripts/unasync.py makes the greenlet twin (tests/apps/conformance.py).
 """
 
 from __future__ import annotations
@@ -33,13 +36,13 @@ REFUSE = {"refuse": True}
 
 
 def build(socketio, **options):
-    """Return the WSGI app of a fresh conformance server.
+    """Return the web app of a fresh conformance server.
 
     Args:
         socketio: the Socket.IO package under test (greensio, or python-socketio as a reference).
-        **options: further keyword arguments for ``socketio.Server``.
+        **options: further keyword arguments for the server.
     """
-    sio = socketio.Server(async_mode="gevent", ping_interval=0.3, ping_timeout=0.2, **options)
+    sio = socketio.Server(ping_interval=0.3, ping_timeout=0.2, **options)
     for namespace in NAMESPACES:
         _handlers(socketio, sio, namespace)
     return socketio.WSGIApp(sio)

@@ -1,4 +1,8 @@
+# Generated from tests/apps/async_interop.py by scripts/unasync.py: do not edit.
 """The interop test application: one server that every foreign peer (JS, python-socketio) talks to.
+
+Written once, for asyncio; scripts/unasync.py makes the greenlet twin (tests/apps/interop.py), so
+the interop tests check both front-ends with one app.
 
 Built as ``build(socketio, **options)`` by ``tests.support.serve``; ``socketio`` is either greensio
 or python-socketio (the reference), so this module uses only the API both share.
@@ -25,13 +29,13 @@ PRIVATE = "/private"
 TOKEN = {"token": "secret"}
 
 
-def build(socketio, async_mode="gevent", **options):
-    """Return the WSGI app of a fresh interop server.
+def build(socketio, async_mode=None, **options):
+    """Return the web app of a fresh interop server.
 
     Args:
         socketio: the Socket.IO package under test (greensio, or python-socketio as a reference).
-        async_mode: the server's (None: its own choice, as under Werkzeug's development server).
-        **options: keyword arguments for ``socketio.Server`` (``transports``, ``ping_interval``...).
+        async_mode: the server's (None: its own choice: gevent under gevent, the asyncio one).
+        **options: keyword arguments for the server (``transports``, ``ping_interval``...).
     """
     sio = socketio.Server(async_mode=async_mode, **options)
     _root_handlers(socketio, sio)

@@ -1,9 +1,13 @@
+# Generated from tests/apps/async_middlewares.py by scripts/unasync.py: do not edit.
 """An app exercising ``sio.use``, ``on_any``, ``on_any_outgoing`` and ``except_rooms``.
 
 What the middlewares and listeners saw is kept by client: by the ``tag`` in the auth for the
 middlewares (a refused client has no sid to ask with), by sid for the listeners; clients read it
 back with the ``report`` and ``order`` events. ``/gated`` and ``/quiet`` have listeners that
 ``open_gate``/``close_gate`` and ``mute``/``unmute`` (on '/') take off and put back.
+
+Written once, for asyncio (middlewares and handlers are coroutine functions, listeners plain
+ones); scripts/unasync.py makes the greenlet twin (tests/apps/middlewares.py).
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ Each mirrors the reference configuration the suite's authors give for Node (the 
 every origin. Built as ``build_engineio(greensio)`` / ``build_socketio(greensio)`` by
 ``tests.support.serve``; ``**options`` go to the server unchanged.
 
+``build_engineio_asgi`` and ``build_socketio_asgi`` are the same servers on the asyncio classes
+(``AsyncEngineIOServer``, ``AsyncServer``), behind ``ASGIApp``, for uvicorn and hypercorn.
+
 ``build_engineio``: a bare Engine.IO server at ``/engine.io/`` that sends every message (text or
 binary) back to its sender, as Node's ``socket.on("data", ...) -> socket.send(...)``.
 
@@ -62,3 +65,40 @@ def build_socketio(greensio, **options):
         return args
 
     return greensio.WSGIApp(sio)
+
+
+def build_engineio_asgi(greensio, **options):
+    """``build_engineio`` on the asyncio Engine.IO server: its ASGI app."""
+    from greensio.engineio import AsyncEngineIOServer
+
+    eio = AsyncEngineIOServer(**{**REFERENCE, **options})
+
+    @eio.on("message")
+    def message(sid, data):
+        eio.send(sid, data)
+
+    return greensio.ASGIApp(eio, socketio_path="engine.io")
+
+
+def build_socketio_asgi(greensio, **options):
+    """``build_socketio`` on ``AsyncServer``: its ASGI app."""
+    sio = greensio.AsyncServer(**{**REFERENCE, **options})
+
+    def emit_auth(namespace: str):
+        async def connect(sid, environ, auth):
+            await sio.emit("auth", {} if auth is None else auth, to=sid, namespace=namespace)
+
+        return connect
+
+    sio.on("connect", emit_auth("/"))
+    sio.on("connect", emit_auth("/custom"), namespace="/custom")
+
+    @sio.on("message")
+    async def message(sid, *args):
+        await sio.emit("message-back", args, to=sid)
+
+    @sio.on("message-with-ack")
+    async def message_with_ack(sid, *args):
+        return args
+
+    return greensio.ASGIApp(sio)

@@ -1,4 +1,9 @@
-"""An app exercising ``Server``'s API; each handler reports what it saw through its ack."""
+# Generated from tests/apps/async_server_api.py by scripts/unasync.py: do not edit.
+"""An app exercising ``Server``'s API; each handler reports what it saw through its ack.
+
+Written once, for asyncio; scripts/unasync.py makes the ``Server`` twin (tests/apps/server_api.py),
+so that tests/server/test_server.py checks both front-ends with the same app.
+"""
 
 from __future__ import annotations
 
@@ -34,7 +39,7 @@ def build(socketio, **options):
         state["disconnects"].append([sid, reason])
         # python-socketio lets the disconnect handler still read the session and rooms.
         state["on_disconnect"][sid] = {
-            "session": sio.get_session(sid).get("value"),
+            "session": (sio.get_session(sid)).get("value"),
             "rooms": sorted(sio.rooms(sid)),
         }
 
@@ -70,7 +75,7 @@ def build(socketio, **options):
 
     @sio.event
     def call_in_background(sid, timeout):
-        """Call ``sid`` from another greenlet and record how it ended (the client will leave)."""
+        """Call ``sid`` from another task and record how it ended (the client will leave)."""
 
         def task():
             start = time.monotonic()
@@ -115,13 +120,13 @@ def build(socketio, **options):
 
     @sio.event
     def load(sid):
-        return sio.get_session(sid).get("value")
+        return (sio.get_session(sid)).get("value")
 
     @sio.event
     def bump(sid):
         with sio.session(sid) as session:
             session["count"] = session.get("count", 0) + 1
-        return sio.get_session(sid)["count"]
+        return (sio.get_session(sid))["count"]
 
     @sio.event
     def whoami(sid):
@@ -175,7 +180,7 @@ def build(socketio, **options):
 
     @sio.event
     def seq(sid, i):
-        time.sleep(random.random() * 0.01)  # yields under gevent: later events must still wait
+        sio.sleep(random.random() * 0.01)  # yields: later events must still wait
         state["seq"].setdefault(sid, []).append(i)
 
     @sio.event

@@ -23,11 +23,11 @@ from tests.support.servers import ROOT, UNIT
 pytestmark = pytest.mark.timeout(30 * UNIT)
 
 
-def run_python(code_or_module: list[str]) -> str:
+def run_python(code_or_module: list[str], python: str = sys.executable) -> str:
     """Run ``python <args>`` in a fresh interpreter at the repository root; its stdout."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     done = subprocess.run(
-        [sys.executable, *code_or_module],
+        [python, *code_or_module],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -42,7 +42,7 @@ def run_python(code_or_module: list[str]) -> str:
 
 
 def test_modes():
-    assert set(ASYNC_MODES) == {"gevent", "threading"}
+    assert set(ASYNC_MODES) == {"gevent", "eventlet", "threading"}
 
 
 def test_threading_by_name():

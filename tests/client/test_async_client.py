@@ -293,6 +293,17 @@ def test_async_simple_client(server, transport) -> None:
 
 
 def test_misuse() -> None:
+    # the namespace classes and the handlers of one front-end are refused by the other's client
+    with pytest.raises(exceptions.UsageError, match="subclass AsyncClientNamespace"):
+        new_client().register_namespace(greensio.ClientNamespace("/x"))
+    with pytest.raises(exceptions.UsageError, match="which Client cannot run"):
+        greensio.Client(handle_sigint=False).register_namespace(Root())
+
+    async def coroutine(data):
+        pass
+
+    with pytest.raises(exceptions.UsageError, match="AsyncClient"):
+        greensio.Client(handle_sigint=False).on("event", coroutine)
     with pytest.raises(exceptions.UsageError, match="http_session"):
         greensio.AsyncClient(http_session=object(), handle_sigint=False)
     with pytest.raises(exceptions.UsageError, match="async_mode"):

@@ -5,7 +5,9 @@ and ``socketio/socket.io-protocol``, ``test-suite/``) to Python and add the safe
 DESIGN.md. They speak the protocol byte for byte (``requests`` for HTTP long-polling,
 ``websocket-client`` for WebSocket), so they check what goes over the wire, not what an API returns.
 
-The server is ``tests.apps.conformance:build``, run by ``tests.support.serve`` in a child process.
+The server is ``tests.apps.conformance:build`` (``Server`` under gevent's pywsgi) and its asyncio
+source ``tests.apps.async_conformance:build`` (``AsyncServer`` under uvicorn), run by
+``tests.support.serve`` in a child process; every test runs against both.
 The package under test comes from ``GREENSIO_INTEROP_IMPL``: ``greensio`` (the default) or
 ``socketio`` (python-socketio, the reference, which gets several points wrong; the tests say where).
 
@@ -51,7 +53,6 @@ import websocket
 from tests.support.servers import UNIT, python_server
 
 IMPL = os.environ.get("GREENSIO_INTEROP_IMPL", "greensio")
-APP = "tests.apps.conformance:build"
 
 #: A bound for any single expected reply (a response, a frame, a close).
 WAIT = 2 * UNIT
@@ -304,21 +305,38 @@ def impl() -> str:
     return IMPL
 
 
+#: The front-ends every conformance test runs against: the app (one source,
+#: tests/apps/async_conformance.py, and its generated twin), the web server, the async_mode.
+FRONT_ENDS = {
+    "Server-pywsgi": ("tests.apps.conformance:build", "pywsgi", "gevent"),
+    "AsyncServer-uvicorn": ("tests.apps.async_conformance:build", "uvicorn", "asgi"),
+}
+
+
+@pytest.fixture(scope="module", params=list(FRONT_ENDS))
+def front_end(request) -> str:
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def start_server():
-    """Start (once per module and option set) a conformance server; stopped at module teardown.
+def start_server(front_end):
+    """Start (once per module, front-end and option set) a conformance server; stopped at module
+    teardown.
 
     Call as ``start_server(greensio_options=None, **options)``: ``greensio_options`` are added only
     when the package under test is greensio (options python-socketio does not have).
     """
     started: dict[str, object] = {}
+    app, web_server, async_mode = FRONT_ENDS[front_end]
 
     def start(greensio_options: dict | None = None, **options):
         if IMPL == "greensio" and greensio_options:
             options.update(greensio_options)
         key = json.dumps(options, sort_keys=True)
         if key not in started:
-            started[key] = python_server(APP, impl=IMPL, **options).start()
+            started[key] = python_server(
+                app, impl=IMPL, server=web_server, async_mode=async_mode, **options
+            ).start()
         return started[key]
 
     yield start

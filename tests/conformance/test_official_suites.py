@@ -1,4 +1,5 @@
-"""The official protocol test suites, run unmodified (mocha) against greensio under gevent's pywsgi.
+"""The official protocol test suites, run unmodified (mocha) against greensio: ``Server`` under
+gevent's pywsgi, and ``AsyncServer`` under uvicorn.
 
 The suites are the ``test-suite/`` folders of ``socketio/engine.io-protocol`` (24 tests) and
 ``socketio/socket.io-protocol`` (32 tests), the protocol authors' own acceptance tests. They are
@@ -37,6 +38,9 @@ SUITES = {
     "engineio": ("tests.apps.official_suites:build_engineio", 24),
     "socketio": ("tests.apps.official_suites:build_socketio", 32),
 }
+#: The web servers each suite runs against: gevent's pywsgi (``Server``) and uvicorn
+#: (``AsyncServer``, the app factories' ``_asgi`` twins).
+FRONT_ENDS = {"pywsgi": "", "uvicorn": "_asgi"}
 #: The line of test-suite.js that names the server, and the client preload of this directory.
 URL_LINE = 'const URL = "http://localhost:3000";'
 CLIENT_PRELOAD = Path(__file__).with_name("official_suites_client.mjs")
@@ -130,10 +134,11 @@ def failures_of(report: dict) -> list[str]:
 
 @pytest.mark.timeout(TEST_TIMEOUT)
 @pytest.mark.parametrize("run", [1, 2])
+@pytest.mark.parametrize("front_end", sorted(FRONT_ENDS))
 @pytest.mark.parametrize("suite", sorted(SUITES))
-def test_official_suite_passes_in_full(installed_suites, suite, run):
+def test_official_suite_passes_in_full(installed_suites, suite, front_end, run):
     app, expected = SUITES[suite]
-    server = python_server(app).start()
+    server = python_server(app + FRONT_ENDS[front_end], server=front_end).start()
     try:
         report = run_mocha(installed_suites[suite], point_at(installed_suites[suite], server.url))
     finally:

@@ -1,4 +1,5 @@
-"""Interop fixtures: the interop app in a child server, and the official JS client as a peer.
+"""Interop fixtures: the interop app in a child server (``Server`` under pywsgi, ``AsyncServer``
+under uvicorn and under hypercorn), and the official JS client as a peer.
 
 The server package comes from ``GREENSIO_INTEROP_IMPL``: ``greensio`` (default) or ``socketio``
 (python-socketio, the reference these tests were validated against). One server runs per transport
@@ -40,10 +41,30 @@ def transports(request) -> list[str]:
 PING_INTERVAL = max(1, round(2 * UNIT))
 
 
+#: The front-ends the interop tests run against: the app (one source, tests/apps/async_interop.py,
+#: and its generated twin), the web server, the ``async_mode``.
+FRONT_ENDS = {
+    "Server-pywsgi": ("tests.apps.interop:build", "pywsgi", "gevent"),
+    "AsyncServer-uvicorn": ("tests.apps.async_interop:build", "uvicorn", "asgi"),
+    "AsyncServer-hypercorn": ("tests.apps.async_interop:build", "hypercorn", "asgi"),
+}
+
+
+@pytest.fixture(scope="session", params=list(FRONT_ENDS))
+def front_end(request) -> str:
+    return request.param
+
+
 @pytest.fixture(scope="session")
-def interop_server(transports: list[str]):
+def interop_server(front_end: str, transports: list[str]):
+    app, web_server, async_mode = FRONT_ENDS[front_end]
     server = python_server(
-        APP, impl=IMPL, transports=transports, ping_interval=PING_INTERVAL
+        app,
+        impl=IMPL,
+        server=web_server,
+        async_mode=async_mode,
+        transports=transports,
+        ping_interval=PING_INTERVAL,
     ).start()
     yield server
     server.stop()

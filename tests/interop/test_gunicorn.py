@@ -40,12 +40,26 @@ pytestmark = pytest.mark.timeout(60 * UNIT)
 
 
 class Gunicorn:
-    """``gunicorn -k gevent -w 1`` on 127.0.0.1 and a port the kernel picks, stopped by its PID."""
+    """``gunicorn -k gevent -w 1`` on 127.0.0.1 and a port the kernel picks, stopped by its PID.
+
+    ``worker`` (``-k``), ``options`` (more command-line arguments), ``python`` (whose gunicorn:
+    the pinned environment's for ``-k eventlet``) and ``env`` (added to the environment) serve
+    the other rows of tests/interop/test_deployments.py.
+    """
 
     LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
 
-    def __init__(self, app: str) -> None:
+    def __init__(
+        self,
+        app: str,
+        worker: str = "gevent",
+        options: tuple[str, ...] = (),
+        python: str = sys.executable,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.app = app
+        self.worker, self.options, self.python = worker, options, python
+        self.env = env or {}
         self.port = 0
         self.proc: subprocess.Popen[str] | None = None
         self.lines: list[str] = []
@@ -60,7 +74,7 @@ class Gunicorn:
         return "".join(self.lines)
 
     def argv(self) -> list[str]:
-        argv = [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1", "-b", "127.0.0.1:0"]
+        argv = [self.python, "-m", "gunicorn", "-k", self.worker, "-w", "1", "-b", "127.0.0.1:0"]
         argv += ["--graceful-timeout", str(max(1, round(WAIT))), "--log-level", "info"]
         import gunicorn.config
 
@@ -68,10 +82,10 @@ class Gunicorn:
             # gunicorn >= 25.1 opens a control socket at one fixed path per user; two servers
             # (a test and a demo, or two test runs) would fight over it.
             argv.append("--no-control-socket")
-        return [*argv, self.app]
+        return [*argv, *self.options, self.app]
 
     def start(self) -> Gunicorn:
-        env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+        env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", **self.env)
         self.proc = subprocess.Popen(
             self.argv(),
             cwd=ROOT,

@@ -1,11 +1,14 @@
 """``sio.use``, ``on_any``, ``on_any_outgoing``, ``except_rooms`` and strict emit keywords.
 
 The official JS client (``tests/interop/js/middleware_client.js``) and python-socketio's client
-against ``tests/apps/middlewares.py`` on 127.0.0.1; the keyword checks on a server of this process.
+against ``tests/apps/middlewares.py`` (``Server``, pywsgi) and its asyncio source
+(``AsyncServer``, uvicorn) on 127.0.0.1; the keyword checks on a server of this process.
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import itertools
 import json
 import os
@@ -24,9 +27,23 @@ pytestmark = pytest.mark.timeout(40 * UNIT)
 _tags = itertools.count()
 
 
+#: Each front-end with its app (one source, tests/apps/async_middlewares.py, and its generated
+#: twin) and web server.
+FRONT_ENDS = {
+    "Server": ("tests.apps.middlewares:build", "pywsgi"),
+    "AsyncServer": ("tests.apps.async_middlewares:build", "uvicorn"),
+}
+
+
+@pytest.fixture(scope="module", params=list(FRONT_ENDS))
+def front_end(request) -> tuple[str, str]:
+    return FRONT_ENDS[request.param]
+
+
 @pytest.fixture(scope="module")
-def server():
-    server = python_server("tests.apps.middlewares:build", ping_interval=2).start()
+def server(front_end):
+    app, web_server = front_end
+    server = python_server(app, server=web_server, ping_interval=2).start()
     yield server
     server.stop()
 
@@ -74,7 +91,8 @@ def test_a_refusing_middleware_gives_the_js_client_its_message_and_data(server, 
     assert seen["crashed"] == {"message": "Connection rejected by server", "data": None}
     # Registration order; a refusal stops the later middlewares and the connect handler.
     assert seen["order"] == {"r": ["first"], "c": ["first"], "ok": ["first", "second", "connect"]}
-    assert "middleware" in server.log and "RuntimeError: this middleware crashed" in server.log
+    assert server.wait_for_log("RuntimeError: this middleware crashed")
+    assert "middleware" in server.log
 
 
 def gate_refusal(server: ServerProcess) -> tuple:
@@ -100,8 +118,9 @@ def test_remove_middleware_lets_connections_through(connect, server):
     assert gate_refusal(server) == ({"message": "gate closed"},)
 
 
-def test_with_always_connect_a_refusing_middleware_still_sends_connect_error():
-    server = python_server("tests.apps.middlewares:build", always_connect=True).start()
+def test_with_always_connect_a_refusing_middleware_still_sends_connect_error(front_end):
+    app, web_server = front_end
+    server = python_server(app, server=web_server, always_connect=True).start()
     try:
         assert gate_refusal(server) == ({"message": "gate closed"},)
         peer = Peer().connect(server.url, ["/"], ["websocket"])
@@ -134,7 +153,7 @@ def test_on_any_and_on_any_outgoing_see_every_event(server, transports):
 def test_a_failing_listener_is_logged_and_the_handler_still_runs(connect, server):
     peer = connect()
     assert peer.sio.call("boom", timeout=STEP) == "still handled"
-    assert "ValueError: this listener failed" in server.log
+    assert server.wait_for_log("ValueError: this listener failed")
 
 
 def test_off_any_and_off_any_outgoing(connect):
@@ -166,26 +185,68 @@ def test_except_rooms_leaves_their_members_out(server, transports):
 
 
 # --- keyword arguments ----------------------------------------------------------------------------
-@pytest.fixture
-def sio():
-    server = greensio.Server(async_mode="threading")
-    yield server
-    server.shutdown()
+@pytest.fixture(params=["Server", "AsyncServer"])
+def sio(request):
+    if request.param == "Server":
+        server = greensio.Server(async_mode="threading")
+        yield server
+        server.shutdown()
+    else:
+        yield greensio.AsyncServer()
+
+
+def settle(result):
+    """What a call returned: run to its end first when it is a coroutine (``AsyncServer``)."""
+    return asyncio.run(result) if inspect.iscoroutine(result) else result
 
 
 def test_unknown_emit_keywords_raise_type_error(sio):
     with pytest.raises(TypeError, match="volatile= is not supported yet"):
-        sio.emit("news", volatile=True)
+        settle(sio.emit("news", volatile=True))
     with pytest.raises(TypeError, match="'except_room'"):
-        sio.emit("news", except_room="a")
+        settle(sio.emit("news", except_room="a"))
     with pytest.raises(TypeError, match="'brodcast'"):
-        sio.send("hi", brodcast=True)
+        settle(sio.send("hi", brodcast=True))
     with pytest.raises(TypeError, match="volatile"):
-        sio.call("question", room="a", volatile=True)
-    sio.emit("news", ignore_queue=True, except_rooms=["a", "b"])  # known: no one to send to
-    assert sio.call("question", room="a", except_rooms="b", timeout=0) == {}
+        settle(sio.call("question", room="a", volatile=True))
+    settle(sio.emit("news", ignore_queue=True, except_rooms=["a", "b"]))  # no one to send to
+    assert settle(sio.call("question", room="a", except_rooms="b", timeout=0)) == {}
 
 
 def test_except_rooms_goes_with_a_room_in_call(sio):
     with pytest.raises(greensio.exceptions.UsageError, match="except_rooms"):
-        sio.call("question", to="some-sid", except_rooms="b")
+        settle(sio.call("question", to="some-sid", except_rooms="b"))
+
+
+def test_a_coroutine_function_on_the_greenlet_server_is_refused_naming_the_fix():
+    sio = greensio.Server(async_mode="threading")
+
+    async def handler(sid):
+        return None
+
+    for register in (sio.on("x"), sio.use, sio.on_any, sio.on_any_outgoing):
+        with pytest.raises(greensio.exceptions.UsageError, match="AsyncServer"):
+            register(handler)
+    namespace = greensio.AsyncNamespace("/chat")
+    with pytest.raises(greensio.exceptions.UsageError, match="AsyncServer"):
+        sio.register_namespace(namespace)
+    sio.shutdown()
+
+
+def test_the_asyncio_server_takes_coroutine_and_plain_functions_alike():
+    sio = greensio.AsyncServer()
+
+    async def coroutine_handler(sid):
+        return None
+
+    def plain_handler(sid):
+        return None
+
+    for fn in (coroutine_handler, plain_handler):
+        for register in (sio.on("x"), sio.use, sio.on_any, sio.on_any_outgoing):
+            assert register(fn) is fn
+    sio.register_namespace(greensio.AsyncNamespace("/a"))
+    assert set(sio.registry.classes) == {"/a"}
+    # A Namespace's methods do not wait for the server's coroutines: refused, naming the fix.
+    with pytest.raises(greensio.exceptions.UsageError, match="subclass AsyncNamespace"):
+        sio.register_namespace(greensio.Namespace("/b"))

@@ -1,4 +1,5 @@
-"""greensio.Server's API on a real server on 127.0.0.1, python-socketio's client as the peer."""
+"""The servers' API on a real server on 127.0.0.1, python-socketio's client as the peer: ``Server``
+under gevent's pywsgi and ``AsyncServer`` under uvicorn, each over WebSocket and long-polling."""
 
 from __future__ import annotations
 
@@ -19,10 +20,24 @@ pytestmark = pytest.mark.timeout(40 * UNIT)
 EVENTS = ("room_message", "background_done", "message", "blob")
 
 
-@pytest.fixture(scope="module", params=[["websocket"], ["polling"]], ids=["websocket", "polling"])
+#: Each front-end with its app (one source: tests/apps/async_server_api.py and its generated twin)
+#: and web server.
+FRONT_ENDS = {
+    "Server": ("tests.apps.server_api:build", "pywsgi"),
+    "AsyncServer": ("tests.apps.async_server_api:build", "uvicorn"),
+}
+
+
+@pytest.fixture(
+    scope="module",
+    params=[(f, t) for f in FRONT_ENDS for t in ("websocket", "polling")],
+    ids=lambda p: "-".join(p),
+)
 def api_server(request):
-    server = python_server("tests.apps.server_api:build", ping_interval=2).start()
-    server.transports = request.param
+    front_end, transport = request.param
+    app, web_server = FRONT_ENDS[front_end]
+    server = python_server(app, server=web_server, ping_interval=2).start()
+    server.transports = [transport]
     yield server
     server.stop()
 

@@ -27,6 +27,8 @@ class ServerProcess:
 
     argv: list[str]
     port: int = 0
+    #: Added to the child's environment.
+    env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen | None = None
     output: list[str] = field(default_factory=list)
     _pump: threading.Thread | None = None
@@ -36,7 +38,7 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, ready_line: str = "LISTENING", timeout: float = 20 * UNIT) -> ServerProcess:
-        env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+        env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", **self.env)
         self.proc = subprocess.Popen(
             self.argv,
             cwd=ROOT,
@@ -79,6 +81,16 @@ class ServerProcess:
     @property
     def log(self) -> str:
         return "".join(self.output)
+
+    def wait_for_log(self, text: str, timeout: float = 10 * UNIT) -> bool:
+        """Whether ``text`` appears in the output within ``timeout`` seconds (the output reaches
+        this process through a pipe, after whatever the server sent its clients meanwhile)."""
+        deadline = time.monotonic() + timeout
+        while text not in self.log:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02 * UNIT)
+        return True
 
 
 def python_server(

@@ -120,8 +120,7 @@ class EngineSession:
         self.ping_grace = ping_grace
         self.max_payload = max_payload
         self.max_payload_packets = max_payload_packets
-        #: Most packets one GET response carries: python-engineio's client rejects a payload of
-        #: more than 16 ("Too many packets in payload"); the rest wait for the next GET.
+        #: Most packets per GET (python-engineio's client refuses over 16); the rest wait.
         self.poll_batch_packets = poll_batch_packets
         self.upgrades = upgrades if transport is Transport.POLLING else ()
         self.close_reason: CloseReason | None = None
@@ -273,6 +272,11 @@ class EngineSession:
         except ProtocolError:
             return self._close(CloseReason.TRANSPORT_ERROR)
         return self._receive_packets([packet], now)
+
+    @property
+    def upgrading(self) -> bool:
+        """Whether an upgrade's probe WebSocket is attached (``attach_probe``) and not done."""
+        return self._probe is not _Probe.NONE
 
     def attach_probe(self) -> bool:
         """A WebSocket with this sid arrived for the upgrade; False means refuse it: accept it,

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Several official socket.io-client clients against the seed's ChatNamespace/GameNamespace server
-// (tests/apps/seed_server.py) or the Server-API app (tests/apps/server_api.py).
+// (tests/apps/seed_server.py), its AsyncChatNamespace/AsyncGameNamespace server
+// (tests/apps/seed_async_server.py), or the Server-API app (tests/apps/server_api.py).
 //
 //   node seed_clients.js <url> <scenario> <transportsJSON>
 //
@@ -89,6 +90,46 @@ const scenarios = {
     out.host_joined = await waitFor(host, "player_joined");
     out.guest_started = await waitFor(guest, "game_started");
     out.host_started = await waitFor(host, "game_started");
+    out.guest_id = guest.id;
+    await quiet();
+    out.bystander_events = bystander.seen.map(([name]) => name);
+    return out;
+  },
+
+  // The seed's AsyncChatNamespace: lobby welcome, rooms with skip_sid, the session's username
+  // (none set: 'Anonymous'), and an awaited handler's return value as the ack.
+  async async_chat() {
+    const [alice, bob, carol] = [client("/chat"), client("/chat"), client("/chat")];
+    await Promise.all([alice, bob, carol].map(connected));
+    const out = { welcome: await waitFor(alice, "welcome") };
+    alice.emit("join_room", { room: "r1" });
+    out.alice_status = await waitFor(alice, "status");
+    bob.emit("join_room", { room: "r1" });
+    out.alice_user_joined = await waitFor(alice, "user_joined");
+    out.bob_id = bob.id;
+    bob.emit("chat_message", { message: "in r1", room: "r1" });
+    out.alice_message = (await waitFor(alice, "message"))[0];
+    carol.emit("chat_message", { message: "to the lobby" });
+    out.bob_lobby_message = (await waitFor(bob, "message", 2))[0];
+    out.user_info = await carol.timeout(STEP_MS).emitWithAck("get_user_info", { user_id: 7 });
+    await quiet();
+    out.bob_user_joined = count(bob, "user_joined");
+    out.carol_messages = count(carol, "message");
+    return out;
+  },
+
+  // The seed's AsyncGameNamespace: its asyncio.Lock, and the task it starts with
+  // asyncio.create_task, which emits game_update a second later.
+  async async_game() {
+    const [host, guest, bystander] = [client("/game"), client("/game"), client("/game")];
+    await Promise.all([host, guest, bystander].map(connected));
+    host.emit("create_game", { game_id: "g1" });
+    const out = { created: await waitFor(host, "game_created") };
+    guest.emit("join_game", { game_id: "g1" });
+    out.host_joined = await waitFor(host, "player_joined");
+    out.guest_started = await waitFor(guest, "game_started");
+    out.host_update = await waitFor(host, "game_update");
+    out.guest_update = await waitFor(guest, "game_update");
     out.guest_id = guest.id;
     await quiet();
     out.bystander_events = bystander.seen.map(([name]) => name);
