@@ -384,6 +384,9 @@ class AsyncEngineIOClient:
     def _task_ended(self, sock: ClientSocket) -> None:
         if sock.session.closed and (sock.ws is None or sock.ws.closed):
             self._done.set()
+            # The connection is over (the server's doing, say): its keep-alive connections go.
+            if self._http is not None and self.sock is sock:  # unasync: async-only
+                self._http.close()  # unasync: async-only
 
     # --- events from the core --------------------------------------------------------------------
     def dispatch(self, sock: ClientSocket, events: list[Any]) -> None:

@@ -379,6 +379,7 @@ class EngineIOClient:
     def _task_ended(self, sock: ClientSocket) -> None:
         if sock.session.closed and (sock.ws is None or sock.ws.closed):
             self._done.set()
+            # The connection is over (the server's doing, say): its keep-alive connections go.
 
     # --- events from the core --------------------------------------------------------------------
     def dispatch(self, sock: ClientSocket, events: list[Any]) -> None:
