@@ -50,9 +50,12 @@ setup(
     python_requires=">=3.10",
     install_requires=[
         # WebSocket framing: the sans-I/O layer of the websockets package (C-accelerated masking).
-        "websockets>=13",
+        # (and, for AsyncClient, its asyncio client: 15 or later, for its ``proxy`` option).
+        "websockets>=15",
         # The client's long-polling: pooled keep-alive HTTP.
         "urllib3>=2",
+        # AsyncClient's long-polling: the sans-I/O HTTP/1.1 parser under its asyncio driver.
+        "h11>=0.14",
     ],
     extras_require={
         # gunicorn's gevent worker imports packaging without declaring it (gunicorn 27): with

@@ -5,6 +5,9 @@
 
 from greensio import exceptions
 from greensio._version import __version__
+from greensio.client.async_client import AsyncClient
+from greensio.client.async_namespace import AsyncClientNamespace
+from greensio.client.async_simple import AsyncSimpleClient
 from greensio.client.client import Client
 from greensio.client.namespace import ClientNamespace
 from greensio.client.simple import SimpleClient
@@ -24,9 +27,12 @@ from greensio.server.wsgi import Middleware, WSGIApp
 
 __all__ = [
     "ASGIApp",
+    "AsyncClient",
+    "AsyncClientNamespace",
     "AsyncManager",
     "AsyncNamespace",
     "AsyncServer",
+    "AsyncSimpleClient",
     "Client",
     "ClientNamespace",
     "EngineIOClient",

@@ -31,6 +31,12 @@ PAIRS = [
     ("greensio/server/async_events.py", "greensio/server/events.py"),
     ("greensio/server/async_server.py", "greensio/server/server.py"),
     ("greensio/server/async_namespace.py", "greensio/server/namespace.py"),
+    ("greensio/engineio/async_client.py", "greensio/engineio/client.py"),
+    ("greensio/client/async_reconnect.py", "greensio/client/reconnect.py"),
+    ("greensio/client/async_events.py", "greensio/client/events.py"),
+    ("greensio/client/async_client.py", "greensio/client/client.py"),
+    ("greensio/client/async_namespace.py", "greensio/client/namespace.py"),
+    ("greensio/client/async_simple.py", "greensio/client/simple.py"),
     # The app the server behaviour tests run against, for both front-ends.
     ("tests/apps/async_server_api.py", "tests/apps/server_api.py"),
     ("tests/apps/async_interop.py", "tests/apps/interop.py"),
@@ -40,7 +46,10 @@ PAIRS = [
 
 #: Modules whose names change (``greensio.server.async_events`` -> ``greensio.server.events``):
 #: every source above, and hand-written asyncio drivers with a greenlet counterpart.
-_RENAMED_MODULES = sorted({Path(src).stem for src, _ in PAIRS} | {"async_server"})
+_RENAMED_MODULES = sorted(
+    {Path(src).stem for src, _ in PAIRS}
+    | {"async_server", "async_http_client", "async_websocket_client"}
+)
 
 SUBSTITUTIONS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\basync (def|with|for)\b"), r"\1"),

@@ -20,9 +20,12 @@ pytestmark = pytest.mark.timeout(10)
 
 PUBLIC = {
     "ASGIApp",
+    "AsyncClient",
+    "AsyncClientNamespace",
     "AsyncManager",
     "AsyncNamespace",
     "AsyncServer",
+    "AsyncSimpleClient",
     "Client",
     "ClientNamespace",
     "EngineIOClient",

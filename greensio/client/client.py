@@ -1,10 +1,15 @@
+# Generated from greensio/client/async_client.py by scripts/unasync.py: do not edit.
 """``greensio.Client``: a Socket.IO client, python-socketio's ``Client`` in shape.
 
 It sits on an Engine.IO client (``self.eio``). Handlers run one after another in a worker task;
-acks that a blocked ``call()`` waits for are delivered straight from the reader. When the
+acks that a waiting ``call()`` wants are delivered straight from the reader. When the
 connection drops (not by ``disconnect()`` and not by the server's DISCONNECT) it reconnects with
 exponential backoff and jitter, rejoining every namespace; events emitted meanwhile wait in a
-bounded buffer and go out once their namespace is connected again.
+bounded buffer and go out once their namespace is connected again. Handlers may be coroutines
+or plain functions.
+
+Written once, for asyncio; scripts/unasync.py makes the greenlet twin, ``greensio.Client``, whose
+methods block the calling greenlet where these are awaited.
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ from greensio.protocol.socketio.packets import Codec, PacketCodec
 
 default_logger = logging.getLogger("greensio.client")
 
-#: Longest a blocking wait() sleeps without looking at pending signals, in seconds.
+#: Longest wait() waits at a time without looking at pending signals, in seconds.
 _WAIT_SLICE = 0.25
 
 
@@ -63,12 +68,12 @@ class Client(ClientEvents, HandlerRegistration):
         handle_sigint: disconnect on Ctrl+C (True).
         request_timeout: seconds for each HTTP request and handshake (5).
         ssl_verify: verify TLS certificates (True).
-        http_session: a ``urllib3.PoolManager`` for long-polling.
+        http_session: a ``urllib3.PoolManager`` for long-polling (greenlet client only).
         websocket_extra_options: ``{'ssl_context': ...}`` for the WebSocket.
         buffer_offline: hold events emitted while (re)connecting and send them once connected
             (True); False raises ``BadNamespaceError`` as python-socketio does.
         max_offline_buffer: most events held; past it the oldest is dropped (1000).
-        async_mode: 'gevent', 'threading' or None (gevent once gevent has been imported).
+        async_mode: the backend, as ``get_backend`` takes it.
     """
 
     reason = Reasons
@@ -268,7 +273,7 @@ class Client(ClientEvents, HandlerRegistration):
 
     def _reconnect_loop(self) -> None:
         self._reconnecting = True
-        self._finished.clear()  # connect(retry=True) after a failed first try: wait() blocks
+        self._finished.clear()  # connect(retry=True) after a failed first try: wait() waits
         try:
             reconnected = retry_connection(
                 self._connect_once,
@@ -311,7 +316,7 @@ class Client(ClientEvents, HandlerRegistration):
         self.disconnect()
 
     def wait(self) -> None:
-        """Block until the connection ends for good (reconnections included)."""
+        """Wait until the connection ends for good (reconnections included)."""
         # In slices: a signal (Ctrl+C) that the kernel hands to another thread runs its Python
         # handler only when the main thread next runs bytecode, which an untimed wait may never
         # let it do (with async_mode='threading').
@@ -319,9 +324,11 @@ class Client(ClientEvents, HandlerRegistration):
             pass
 
     def start_background_task(self, target: Handler, *args: Any, **kwargs: Any) -> Any:
+        """Run ``target(*args, **kwargs)`` in a task of the client's backend; returns the task."""
         return self.backend.spawn(target, *args, **kwargs)
 
     def sleep(self, seconds: float = 0) -> None:
+        """Sleep on the client's backend (python-socketio's)."""
         self.backend.sleep(seconds)
 
     # --- Engine.IO events ------------------------------------------------------------------------

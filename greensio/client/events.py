@@ -1,3 +1,4 @@
+# Generated from greensio/client/async_events.py by scripts/unasync.py: do not edit.
 """The event/ack side of ``greensio.Client``: ``emit``, ``send``, ``call``, the offline buffer,
 and running the handlers of the server's events (a handler's return value is its ack).
 
@@ -7,6 +8,8 @@ by ``_flush_offline`` when the namespace is connected — in the same hold of ``
 core marked it connected, so that no new emit can overtake what waited. ``call`` never waits for a
 reconnection: it needs the namespace connected now. While ``disconnect()`` runs, emits are dropped
 (logged); once it has returned they raise ``BadNamespaceError``.
+
+Written once, for asyncio; scripts/unasync.py makes the greenlet twin.
 """
 
 from __future__ import annotations
@@ -19,9 +22,9 @@ from typing import Any
 from greensio import exceptions
 from greensio.acks import PendingAcks, Waiter
 from greensio.backends.base import Backend
-from greensio.backends.tasks import TaskQueue, run_guarded
+from greensio.backends.tasks import TaskQueue, invoke, invoke_flexibly, run_guarded
 from greensio.engineio.client import EngineIOClient
-from greensio.handlers import Handler, HandlerRegistry, args_of, call_flexibly
+from greensio.handlers import Handler, HandlerRegistry, args_of
 from greensio.protocol.events import EventReceived
 from greensio.protocol.socketio.client import ClientSession
 
@@ -89,7 +92,7 @@ class ClientEvents:
     def call(
         self, event: str, data: Any = None, namespace: str | None = None, timeout: float = 60
     ) -> Any:
-        """Emit and block until the server's ack; returns None, the value, or a tuple.
+        """Emit and wait for the server's ack; returns None, the value, or a tuple.
 
         Raises:
             TimeoutError: no ack within ``timeout``.
@@ -208,14 +211,20 @@ class ClientEvents:
         drained.wait(timeout)
 
     def _trigger(self, event: str, namespace: str, *args: Any) -> Any:
-        _in_handler.set(True)  # each handler call has a context of its own (run_guarded)
         found = self.registry.find(event, namespace)
         if found is None:
             return None
         handler, prefix = found
-        if event == "disconnect":
-            return call_flexibly(handler, *prefix, *args)
-        return handler(*prefix, *args)
+        # Reset after the call: a coroutine handler runs in the context of the task that waits
+        # for it (run_guarded's fresh context holds only while the coroutine is made), and that
+        # may be the application's own (connect() runs the connect_error handlers).
+        token = _in_handler.set(True)
+        try:
+            if event == "disconnect":
+                return invoke_flexibly(handler, *prefix, *args)
+            return invoke(handler, *prefix, *args)
+        finally:
+            _in_handler.reset(token)
 
     def _handle_event(self, event: EventReceived) -> None:
         try:
@@ -230,4 +239,4 @@ class ClientEvents:
                 self._send(self.session.encode_ack(event.namespace, event.ack_id, args_of(result)))
 
 
-__all__ = ["Buffered", "ClientEvents"]
+__all__ = ["Buffered", "ClientEvents"]  # (the twin's, sorted: "Buffered", "ClientEvents")

@@ -1,9 +1,18 @@
-"""Class-based namespaces for the client: ``greensio.ClientNamespace`` (python-socketio's)."""
+# Generated from greensio/client/async_namespace.py by scripts/unasync.py: do not edit.
+"""Class-based namespaces for the client: ``greensio.ClientNamespace`` (python-socketio's).
+
+A subclass's ``on_<event>`` methods are its handlers (coroutines or plain functions); the other
+methods forward to the client with this namespace as the default.
+
+Written once, for asyncio; scripts/unasync.py makes the greenlet twin,
+``greensio.ClientNamespace``.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from greensio.backends.tasks import invoke
 from greensio.exceptions import UsageError
 from greensio.handlers import NamespaceBase
 
@@ -24,11 +33,23 @@ class ClientNamespace(NamespaceBase):
         self.client: Client | None = None
 
     def _attach(self, client: Client) -> None:
+        if client.awaits_handlers != self.awaits_handlers:
+            mine = type(client).__name__
+            base = ("Async" if client.awaits_handlers else "") + "ClientNamespace"  # (as is)
+            raise UsageError(
+                f"{type(self).__name__} is for the other client class, not {mine}: subclass "
+                f"{base} for {mine}"
+            )
         self.client = client
+
+    def trigger_event(self, event: str, *args: Any) -> Any:
+        """Dispatch ``event`` to the ``on_<event>`` method (None when there is none), waiting for
+        it when it is a coroutine; ``on_disconnect`` may leave out its ``reason``."""
+        return invoke(super().trigger_event, event, *args)
 
     def _cli(self) -> Client:
         if self.client is None:
-            raise UsageError("register the namespace with Client.register_namespace() first")
+            raise UsageError("register the namespace on the client (register_namespace()) first")
         return self.client
 
     def emit(
@@ -59,7 +80,7 @@ class ClientNamespace(NamespaceBase):
     def call(
         self, event: str, data: Any = None, namespace: str | None = None, timeout: float = 60
     ) -> Any:
-        """Emit and block until the server's ack (see ``Client.call``)."""
+        """Emit and wait for the server's ack (see ``Client.call``)."""
         return self._cli().call(event, data, namespace=namespace or self.namespace, timeout=timeout)
 
     def disconnect(self) -> None:

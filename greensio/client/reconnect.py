@@ -1,9 +1,12 @@
+# Generated from greensio/client/async_reconnect.py by scripts/unasync.py: do not edit.
 """The client's reconnection loop: wait out the core's backoff, try again, until it works.
 
 The delays are the core's (``greensio.protocol.socketio.reconnect``); this loop draws the random
 number for each, waits on the stop event (so ``disconnect()`` ends the wait at once) and reports
 each attempt. It needs no backend of its own: the stop event is the backend's, so under the
 deterministic ``FakeBackend`` its waits follow the fake clock.
+
+Written once, for asyncio; scripts/unasync.py makes the greenlet twin.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import logging
 import random as _random
 from collections.abc import Callable
+from typing import Any
 
 from greensio import exceptions
 from greensio.backends.base import EventLike
@@ -25,7 +29,7 @@ def check_backoff(delay: float, delay_max: float, randomization_factor: float) -
 
 
 def retry_connection(
-    connect_once: Callable[[], None],
+    connect_once: Callable[[], Any],
     stop: EventLike,
     *,
     attempts: int,

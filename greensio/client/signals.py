@@ -1,7 +1,13 @@
-"""Ctrl+C disconnects every client that asked for it (python-socketio's ``handle_sigint``)."""
+"""Ctrl+C disconnects every client that asked for it (python-socketio's ``handle_sigint``).
+
+An ``AsyncClient``'s ``disconnect()`` is a coroutine: it is started as a task on the running
+event loop (the signal handler runs in the main thread, between two steps of that loop).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import signal
 import threading
 import weakref
@@ -23,6 +29,22 @@ def register_for_sigint(client: Any) -> None:
 
 def _on_sigint(signum: int, frame: Any) -> None:
     for client in list(_clients):
-        client.disconnect()
+        result = client.disconnect()
+        if inspect.iscoroutine(result):
+            _start(result)
     if callable(_previous):
         _previous(signum, frame)
+
+
+_started: set[Any] = set()
+
+
+def _start(coroutine: Any) -> None:
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # no loop runs in this thread: that client is not running either
+        coroutine.close()
+        return
+    task = loop.create_task(coroutine)
+    _started.add(task)  # the loop keeps weak references only
+    task.add_done_callback(_started.discard)

@@ -1,6 +1,10 @@
+# Generated from greensio/client/async_simple.py by scripts/unasync.py: do not edit.
 """``greensio.SimpleClient``: a client without callbacks — connect, emit, call, receive.
 
-Events arrive in a queue that ``receive()`` reads in order, as python-socketio's SimpleClient.
+Events arrive in a queue that ``receive()`` reads in order, as python-socketio's
+SimpleClient.
+
+Written once, for asyncio; scripts/unasync.py makes the greenlet twin, ``greensio.SimpleClient``.
 """
 
 from __future__ import annotations

@@ -1,8 +1,15 @@
+# Generated from greensio/engineio/async_client.py by scripts/unasync.py: do not edit.
 """An Engine.IO v4 client in python-engineio's shape; ``greensio.Client.eio`` is one.
 
-Handlers: ``connect()``, ``message(data)``, ``disconnect(reason)``. Long-polling runs two tasks
-(one GET at a time, and a writer that POSTs whatever is queued); a WebSocket runs one reader task
-and writes from the caller. The upgrade (polling → WebSocket) runs in its own task.
+Handlers (plain functions: they never wait): ``connect()``, ``message(data)``,
+``disconnect(reason)``. Long-polling runs two tasks (one GET at a time, and a writer that POSTs
+whatever is queued); a WebSocket runs one reader task and writes from the caller. The upgrade
+(polling → WebSocket) runs in its own task. Every decision is the core's
+(``ClientEngineSession``); nothing waits while holding a socket's ``lock``.
+
+Written once, for asyncio; scripts/unasync.py makes the greenlet twin. Only the transports differ
+in structure: h11 over asyncio streams and ``websockets``' asyncio client here, urllib3 and
+``websockets``' sans-I/O layer over a blocking socket in the twin.
 """
 
 from __future__ import annotations
@@ -16,14 +23,13 @@ from greensio import exceptions
 from greensio._logging import make_logger
 from greensio.backends import get_backend
 from greensio.backends.base import Backend, EventLike
-from greensio.backends.timers import Timers
+from greensio.backends.timers import TimerLoop, timers_for
 from greensio.engineio.socket import EngineSocket
 from greensio.protocol.engineio.client import ClientEngineSession
 from greensio.protocol.engineio.session import Transport
 from greensio.protocol.events import MessageReceived, SessionClosed, SessionOpened
 from greensio.transports.http_client import HttpClient
-from greensio.transports.websocket import WebSocketConnection
-from greensio.transports.websocket_client import connect_websocket
+from greensio.transports.websocket_client import ClientWebSocket, connect_websocket
 
 default_logger = logging.getLogger("greensio.engineio.client")
 
@@ -52,9 +58,11 @@ class EngineIOClient:
 
     Args:
         request_timeout: seconds for each HTTP request and the WebSocket handshake.
-        http_session: a ``urllib3.PoolManager`` to use for long-polling.
+        http_session: the greenlet client's ``urllib3.PoolManager`` for long-polling (the
+            asyncio client refuses one: its HTTP client is built in).
         ssl_verify: verify TLS certificates (on by default).
-        websocket_extra_options: ``{'ssl_context': ...}`` for the WebSocket connection.
+        websocket_extra_options: ``{'ssl_context': ...}`` for the WebSocket connection (and, in
+            the asyncio client, for long-polling too).
     """
 
     def __init__(
@@ -76,8 +84,8 @@ class EngineIOClient:
         self.websocket_options = dict(websocket_extra_options or {})
         self.max_message_size = max_message_size
         self.handlers: dict[str, Callable[..., Any]] = {}
-        self.timers = Timers(self.backend)
-        self.atomic_sections = False  # its writes block while holding the socket's lock
+        self.timers: TimerLoop = timers_for(self.backend)
+        self.atomic_sections = False  # the greenlet client's writes block under the socket's lock
         self.sock: ClientSocket | None = None
         self.state = "disconnected"
         self._http: HttpClient | None = None
@@ -156,18 +164,17 @@ class EngineIOClient:
     def disconnect(self, abort: bool = False) -> None:
         """Close the connection (sending CLOSE unless ``abort``) and wait for its tasks."""
         sock = self.sock
-        if sock is None:
-            return
-        if abort:
-            with sock.lock:
-                events = sock.session.transport_closed()
-            self.dispatch(sock, events)
-        else:
-            sock.close()
-        self._done.wait(self.request_timeout)
+        if sock is not None:
+            if abort:
+                with sock.lock:
+                    events = sock.session.transport_closed()
+                self.dispatch(sock, events)
+            else:
+                sock.close()
+            self._done.wait(self.request_timeout)
 
     def wait(self) -> None:
-        """Block until the connection ends."""
+        """Wait until the connection ends."""
         self._done.wait()
 
     def start_background_task(self, target: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -191,7 +198,7 @@ class EngineIOClient:
             )
         return self._http
 
-    def _open_websocket(self, sid: str | None) -> WebSocketConnection:
+    def _open_websocket(self, sid: str | None) -> ClientWebSocket:
         return connect_websocket(
             engineio_url(self._url, self._path, "websocket", sid),
             self._headers,
@@ -310,7 +317,7 @@ class EngineIOClient:
         if session.upgrade_may_complete() or session.closed:
             handover.set()
 
-    def _read_websocket(self, sock: ClientSocket, ws: WebSocketConnection) -> None:
+    def _read_websocket(self, sock: ClientSocket, ws: ClientWebSocket) -> None:
         session = sock.session
         try:
             while True:
@@ -372,6 +379,7 @@ class EngineIOClient:
     def _task_ended(self, sock: ClientSocket) -> None:
         if sock.session.closed and (sock.ws is None or sock.ws.closed):
             self._done.set()
+            # The connection is over (the server's doing, say): its keep-alive connections go.
 
     # --- events from the core --------------------------------------------------------------------
     def dispatch(self, sock: ClientSocket, events: list[Any]) -> None:

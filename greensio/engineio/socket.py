@@ -16,6 +16,7 @@ from greensio.backends.relay import ReaderRelay
 from greensio.backends.timers import TimerLoop
 from greensio.protocol.engineio.session import Transport
 from greensio.transports.asgi import AsgiWebSocket
+from greensio.transports.async_websocket_client import AsyncClientWebSocket
 from greensio.transports.foreign_websocket import ForeignWebSocket
 from greensio.transports.frames import PreparedMessages
 from greensio.transports.websocket import WebSocketConnection
@@ -65,7 +66,9 @@ class EngineSocket(Generic[S]):
         backend = server.backend
         self.lock = backend.atomic_lock() if server.atomic_sections else backend.lock()
         self.wake = server.backend.event()
-        self.ws: WebSocketConnection | ForeignWebSocket | AsgiWebSocket | None = None
+        self.ws: (
+            WebSocketConnection | ForeignWebSocket | AsgiWebSocket | AsyncClientWebSocket | None
+        ) = None
         #: Set while a reader that runs handlers itself reads this socket's WebSocket.
         self.relay: ReaderRelay | None = None
         self._timer_at: float | None = None

@@ -18,6 +18,9 @@ from greensio.transports.websocket import WebSocketConnection
 
 _READ_SIZE = 65536
 
+#: What ``connect_websocket`` returns (the name the Engine.IO client uses for either side's).
+ClientWebSocket = WebSocketConnection
+
 
 def connect_websocket(
     url: str,
@@ -41,7 +44,7 @@ def connect_websocket(
     try:
         sock = socket.create_connection((uri.host, uri.port), timeout=timeout)
         if uri.secure:
-            context = ssl_context or _default_context(ssl_verify)
+            context = ssl_context or tls_context(ssl_verify)
             sock = context.wrap_socket(sock, server_hostname=uri.host)
     except OSError as exc:
         raise exceptions.ConnectionError(f"cannot reach {uri.host}:{uri.port}: {exc}") from exc
@@ -63,7 +66,8 @@ def connect_websocket(
     return connection
 
 
-def _default_context(verify: bool) -> ssl.SSLContext:
+def tls_context(verify: bool) -> ssl.SSLContext:
+    """A default client TLS context; with ``verify`` False, one that checks nothing."""
     context = ssl.create_default_context()
     if not verify:
         context.check_hostname = False

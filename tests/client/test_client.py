@@ -1,9 +1,13 @@
-"""greensio.Client against two real servers: greensio (``tests.apps.client_peer``) and the Node
-reference server (the official ``socket.io`` package, ``tests/interop/js/reference_server.js``),
-which mirror each other event for event. Each behaviour must look the same against both.
+"""greensio.Client and greensio.AsyncClient against two real servers: greensio
+(``tests.apps.client_peer``) and the Node reference server (the official ``socket.io`` package,
+``tests/interop/js/reference_server.js``), which mirror each other event for event. Each
+behaviour must look the same against both.
 
-The client runs in this process with async_mode='threading' (the test process is never
-monkey-patched); ``test_under_gevent_monkey_patching`` runs it patched, in a child process.
+The client runs in this process: ``Client`` with async_mode='threading' (the test process is never
+monkey-patched; ``test_under_gevent_monkey_patching`` runs it patched, in a child process), and
+``AsyncClient`` on an event loop in a thread of its own (tests/client/loop_thread.py), both
+through ``make_client`` (the ``front`` fixture). The tests whose handlers block are for
+``Client``; their asyncio counterparts are in test_async_client.py.
 Servers are child processes on 127.0.0.1, stopped (and restarted on their port) by PID.
 """
 
@@ -53,23 +57,37 @@ def transports(request):
     return TRANSPORTS[request.param]
 
 
-@pytest.fixture
-def make_client():
-    """``make(**options) -> Client``, threading, no reconnection unless asked."""
+def _factory(new_client):
     made: list[greensio.Client] = []
 
     def make(**options) -> greensio.Client:
-        settings = {
-            "async_mode": "threading",
-            "reconnection": False,
-            "handle_sigint": False,
-            "request_timeout": 5 * UNIT,
-        }
+        settings = {"reconnection": False, "handle_sigint": False, "request_timeout": 5 * UNIT}
         settings.update(options)
-        client = greensio.Client(**settings)
+        client = new_client(**settings)
         made.append(client)
         return client
 
+    return make, made
+
+
+@pytest.fixture
+def make_client(new_client):
+    """``make(**options)``: a ``Client`` or an ``AsyncClient`` (``front``), no reconnection unless
+    asked."""
+    make, made = _factory(new_client)
+    yield make
+    for client in made:
+        client.disconnect()
+
+
+@pytest.fixture
+def make_greenlet_client():
+    """``make_client`` for ``Client`` only: for the tests whose handlers block."""
+
+    def new_client(**options):
+        return greensio.Client(async_mode="threading", **options)
+
+    make, made = _factory(new_client)
     yield make
     for client in made:
         client.disconnect()
@@ -357,12 +375,10 @@ def test_handler_errors_are_logged_not_fatal(server, make_client, caplog) -> Non
     assert "handler bug" in caplog.text
 
 
-def test_msgpack() -> None:
+def test_msgpack(new_client) -> None:
     for impl in IMPLS:
         server = peer_server(impl, serializer="msgpack").start()
-        client = greensio.Client(
-            async_mode="threading", reconnection=False, handle_sigint=False, serializer="msgpack"
-        )
+        client = new_client(reconnection=False, handle_sigint=False, serializer="msgpack")
         try:
             record = listen(client, "welcome", "answer")
             client.on("question", lambda data: {"echo": data})
@@ -394,10 +410,12 @@ def test_client_disconnect(server, make_client, transports) -> None:
     client.disconnect()  # again: nothing to do
 
 
-def test_disconnect_and_wait_return_after_the_disconnect_handler(server, make_client) -> None:
+def test_disconnect_and_wait_return_after_the_disconnect_handler(
+    server, make_greenlet_client
+) -> None:
     # As python-socketio's, which runs it before returning: a script that ends right after
     # (Ctrl+C, handle_sigint) still sees its on_disconnect run. And a handler may disconnect.
-    client = make_client()
+    client = make_greenlet_client()
     ran = []
 
     def slow_disconnect_handler(reason):
@@ -426,9 +444,9 @@ def test_server_disconnect(server, make_client, transports) -> None:
     assert len(record.all("connect")) == 1 and not client.connected
 
 
-def test_emits_while_disconnecting_are_dropped_not_errors(server, make_client) -> None:
+def test_emits_while_disconnecting_are_dropped_not_errors(server, make_greenlet_client) -> None:
     # A handler still running when disconnect() starts (Ctrl+C, say) may emit; that is no error.
-    client = make_client()
+    client = make_greenlet_client()
     client.connect(server.url, transports=["websocket"])
     started, dropped = threading.Event(), Recorder()
 
@@ -448,9 +466,9 @@ def test_emits_while_disconnecting_are_dropped_not_errors(server, make_client) -
         client.emit("echo", "once disconnect() has returned, an emit raises")
 
 
-def test_disconnect_from_a_handler_returns_at_once(server, make_client) -> None:
+def test_disconnect_from_a_handler_returns_at_once(server, make_greenlet_client) -> None:
     # disconnect() waits for the queued handlers, but not from a handler: it would wait for itself
-    client = make_client()
+    client = make_greenlet_client()
     took: list[float] = []
 
     @client.on("echo_event")
@@ -470,10 +488,10 @@ def test_disconnect_from_a_handler_returns_at_once(server, make_client) -> None:
 # The backoff itself: tests/protocol/socketio/test_reconnect.py; the loop, connect(retry=True),
 # wait() while reconnecting and disconnect() ending it, on a fake clock:
 # tests/client/test_reconnect.py.
-def test_reconnection_options_are_checked_up_front() -> None:
+def test_reconnection_options_are_checked_up_front(new_client) -> None:
     for options in ({"randomization_factor": 2}, {"reconnection_delay": -1}):
         with pytest.raises(exceptions.UsageError):
-            greensio.Client(async_mode="threading", handle_sigint=False, **options)
+            new_client(handle_sigint=False, **options)
 
 
 @pytest.mark.parametrize("transport", ["polling", "websocket"])

@@ -1,5 +1,6 @@
-"""How the client reports a failing handler (greensio/client/events.py): at ERROR, with the
-traceback, naming the event, the namespace and the sid, on the logger ``Client(logger=)`` chose.
+"""How the client reports a failing handler (greensio/client/async_events.py; ``Client`` and
+``AsyncClient``): at ERROR, with the traceback, naming the event, the namespace and the sid, on
+the logger ``Client(logger=)`` chose.
 
 A greensio server runs in this process (tests/support/threaded_server.py), as does the client,
 both on threads, so that ``caplog`` sees the client's records.
@@ -48,9 +49,10 @@ def url():
 
 
 @pytest.fixture
-def client(caplog):
+def client(caplog, new_client):
+    """A ``Client`` or an ``AsyncClient`` (``front``, tests/client/conftest.py)."""
     caplog.set_level(logging.DEBUG, logger=MINE)
-    client = greensio.Client(reconnection=False, logger=logging.getLogger(MINE))
+    client = new_client(reconnection=False, logger=logging.getLogger(MINE))
     yield client
     client.disconnect()
 

@@ -3,7 +3,9 @@ core's backoff delays on a clock that moves only when the test says so, with no 
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 
 import pytest
 
@@ -12,6 +14,7 @@ from greensio import exceptions
 from greensio.backends.fake import FakeBackend
 from greensio.client.reconnect import retry_connection
 from greensio.engineio.client import EngineIOClient
+from tests.support.servers import UNIT
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -175,3 +178,44 @@ def test_wait_blocks_while_reconnecting_and_disconnect_ends_it_at_once() -> None
     count = len(attempts)
     backend.advance(60)
     assert len(attempts) == count  # stopped for good
+
+
+# --- the asyncio source of the loop, on asyncio's own clock ---------------------------------------
+def test_the_asyncio_loop_retries_until_connected_and_stop_ends_it() -> None:
+    """``async_reconnect.retry_connection`` (the loop's source) with asyncio's Event, a
+    coroutine ``connect_once`` and real, short delays (10 ms, doubling, no jitter)."""
+    from greensio.backends.asyncio import AsyncioEvent
+    from greensio.client.async_reconnect import retry_connection as retry_async
+
+    options = {"delay": 0.01, "delay_max": 0.04, "randomization_factor": 0}
+
+    async def main() -> tuple[bool, int, bool, float]:
+        attempts: list[float] = []
+
+        async def connect_once() -> None:
+            attempts.append(time.monotonic())
+            await asyncio.sleep(0)
+            if len(attempts) < 3:
+                raise exceptions.ConnectionError("refused")
+
+        connected = await retry_async(
+            connect_once, AsyncioEvent(), attempts=0, logger=logger, **options
+        )
+        count = len(attempts)
+
+        async def never() -> None:
+            raise exceptions.ConnectionError("refused")
+
+        stop = AsyncioEvent()
+        task = asyncio.get_running_loop().create_task(
+            retry_async(never, stop, attempts=0, logger=logger, **{**options, "delay": 60})
+        )
+        await asyncio.sleep(0.05)
+        started = time.monotonic()
+        stop.set()
+        stopped = await asyncio.wait_for(task, 5 * UNIT)
+        return connected, count, stopped, time.monotonic() - started
+
+    connected, count, stopped, took = asyncio.run(main())
+    assert connected is True and count == 3
+    assert stopped is False and took < 1 * UNIT  # not the 60 s delay

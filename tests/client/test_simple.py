@@ -1,4 +1,5 @@
-"""greensio.SimpleClient end to end, against greensio's server and the Node reference server."""
+"""greensio.SimpleClient and greensio.AsyncSimpleClient (``front``, tests/client/conftest.py) end
+to end, against greensio's server and the Node reference server."""
 
 from __future__ import annotations
 
@@ -26,8 +27,8 @@ def server(request):
 
 
 @pytest.fixture
-def sio():
-    client = greensio.SimpleClient(async_mode="threading", handle_sigint=False)
+def sio(new_client):
+    client = new_client(simple=True, handle_sigint=False)
     yield client
     client.disconnect()
 

@@ -1,9 +1,11 @@
-"""greensio.EngineIOClient over real sockets: long-polling, WebSocket, the upgrade, heartbeats.
+"""greensio.EngineIOClient and its asyncio source, AsyncEngineIOClient (``front``), over real
+sockets: long-polling, WebSocket, the upgrade, heartbeats, TLS.
 
 Servers (child processes on 127.0.0.1): greensio's Engine.IO echo app (``tests.apps.engineio_echo``,
 which sends every message back and answers a few ``cmd:`` messages), and the Node reference server
 (the official ``socket.io`` package), spoken to at the Engine.IO level only. The client runs in
-this process with async_mode='threading'.
+this process: with async_mode='threading', or on an event loop in a thread of its own
+(tests/client/loop_thread.py).
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ import trustme
 import urllib3
 
 from greensio import exceptions
+from greensio.engineio.async_client import AsyncEngineIOClient
 from greensio.engineio.client import EngineIOClient, engineio_url
 from tests.apps.engineio_echo import DISCONNECT, ENVIRON, TEST_HEADER, TRANSPORT
+from tests.client.loop_thread import Blocking, LoopThread
 from tests.support.client_servers import peer_server, wait_until
 from tests.support.raw_server import accept_response, raw_servers, read_request, text_frame
 from tests.support.servers import UNIT, python_server
@@ -34,11 +38,10 @@ STEP = 3 * UNIT
 TRANSPORTS = {"polling": ["polling"], "websocket": ["websocket"], "upgrade": None}
 
 
-class Recording(EngineIOClient):
-    """An EngineIOClient whose handlers put what they see on a queue."""
+class Recorded:
+    """A mixin for an Engine.IO client whose handlers put what they see on a queue."""
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(async_mode="threading", request_timeout=5 * UNIT, **kwargs)
+    def record(self) -> None:
         self.seen: queue.Queue = queue.Queue()
         self.on("connect", lambda: self.seen.put(("connect",)))
         self.on("message", lambda data: self.seen.put(("message", data)))
@@ -61,18 +64,44 @@ class Recording(EngineIOClient):
                 return item
 
 
-@pytest.fixture
-def make_client():
-    made: list[Recording] = []
+class Recording(Recorded, EngineIOClient):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(async_mode="threading", request_timeout=5 * UNIT, **kwargs)
+        self.record()
 
-    def make(**kwargs) -> Recording:
-        client = Recording(**kwargs)
+
+class AsyncRecording(Recorded, AsyncEngineIOClient):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(request_timeout=5 * UNIT, **kwargs)
+        self.record()
+
+
+@pytest.fixture(params=["EngineIOClient", "AsyncEngineIOClient"])
+def front(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def make_client(front):
+    made: list = []
+    loops: list[LoopThread] = []
+
+    def make(**kwargs):
+        if front == "EngineIOClient":
+            client = Recording(**kwargs)
+        else:
+            if not loops:
+                loops.append(LoopThread())
+            local = frozenset({"next", "next_message", "next_of"})
+            client = Blocking(AsyncRecording(**kwargs), loops[0], local)
         made.append(client)
         return client
 
     yield make
     for client in made:
         client.disconnect()
+    for loop in loops:
+        loop.stop()
 
 
 @pytest.fixture(scope="module")
@@ -387,14 +416,15 @@ def test_tls_verification_refuses_an_unknown_ca(tls_server, make_client) -> None
             make_client().connect(tls_server, transports=transports, engineio_path="socket.io")
 
 
-def test_tls_with_a_trusted_ca(tls_server, tls_files, ca, make_client) -> None:
+def test_tls_with_a_trusted_ca(tls_server, tls_files, ca, make_client, front) -> None:
     context = ssl.create_default_context()
     ca.configure_trust(context)
     ca_file = str(tls_files / "ca.pem")
-    client = make_client(
-        http_session=urllib3.PoolManager(ca_certs=ca_file),
-        websocket_extra_options={"ssl_context": context},
-    )
+    options = {"websocket_extra_options": {"ssl_context": context}}
+    if front == "EngineIOClient":
+        options["http_session"] = urllib3.PoolManager(ca_certs=ca_file)
+    # (the asyncio client has no http_session: its long-polling uses the same ssl_context)
+    client = make_client(**options)
     client.connect(tls_server, engineio_path="socket.io")
     client.send("0")
     assert client.next_message().startswith('0{"sid":')

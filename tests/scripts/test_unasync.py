@@ -85,3 +85,20 @@ def test_every_source_is_an_async_module_beside_its_twin():
         assert source_path.name == "async_" + target_path.name
         assert source_path.parent == target_path.parent
         assert (ROOT / target).read_text().startswith("# Generated from " + source)
+
+
+def test_the_client_transports_drivers_become_the_greenlet_ones():
+    """The asyncio client's transports are hand-written drivers (not generated); the generated
+    Engine.IO client imports the greenlet ones in their place, under the names they share."""
+    text = """from greensio.transports.async_http_client import AsyncHttpClient
+from greensio.transports.async_websocket_client import AsyncClientWebSocket, connect_websocket
+from greensio.transports import async_http_client  # unasync: async-only
+"""
+    assert unasync.unasync_text(text) == (
+        "from greensio.transports.http_client import HttpClient\n"
+        "from greensio.transports.websocket_client import ClientWebSocket, connect_websocket\n"
+    )
+    from greensio.transports import http_client, websocket_client
+
+    assert http_client.HttpClient and websocket_client.ClientWebSocket
+    assert websocket_client.connect_websocket

@@ -1,4 +1,5 @@
-"""greensio.transports.websocket_client (the client's opening handshake) against real servers.
+"""greensio.transports.websocket_client (the client's opening handshake) and its asyncio twin
+async_websocket_client (``front``) against real servers.
 
 Peers: greensio's Engine.IO echo server in a child process; the ``websockets`` library's own
 server in a thread of the test process (plain and TLS, with a throw-away CA from ``trustme``); and
@@ -19,8 +20,10 @@ import trustme
 from websockets.sync.server import ServerConnection, serve
 
 from greensio import exceptions
+from greensio.transports.async_websocket_client import connect_websocket as connect_async
 from greensio.transports.websocket import WebSocketConnection
 from greensio.transports.websocket_client import connect_websocket
+from tests.client.loop_thread import Blocking, LoopThread
 from tests.support.raw_server import (
     Script,
     accept_response,
@@ -35,9 +38,24 @@ pytestmark = pytest.mark.timeout(20 * UNIT)
 ECHO_APP = "tests.apps.engineio_echo:build"
 
 
-def connect(url: str, headers: dict[str, str] | None = None, **kwargs) -> WebSocketConnection:
-    options = {"timeout": 5 * UNIT, "max_size": 1_000_000, "lock": threading.Lock(), **kwargs}
-    return connect_websocket(url, headers, **options)
+@pytest.fixture(params=["websocket_client", "async_websocket_client"])
+def connect(request):
+    """``connect(url, headers, **options)``: a ``WebSocketConnection``, or an
+    ``AsyncClientWebSocket`` made and used on an event loop in a thread (its coroutines waited
+    for: tests/client/loop_thread.py)."""
+    loops: list[LoopThread] = []
+
+    def open_one(url: str, headers: dict[str, str] | None = None, **kwargs) -> WebSocketConnection:
+        options = {"timeout": 5 * UNIT, "max_size": 1_000_000, "lock": threading.Lock(), **kwargs}
+        if request.param == "websocket_client":
+            return connect_websocket(url, headers, **options)
+        if not loops:
+            loops.append(LoopThread())
+        return Blocking(loops[0].run(connect_async(url, headers, **options)), loops[0])
+
+    yield open_one
+    for loop in loops:
+        loop.stop()
 
 
 # --- against greensio's server --------------------------------------------------------------------
@@ -48,7 +66,7 @@ def echo_server():
     server.stop()
 
 
-def test_engineio_over_the_websocket(echo_server) -> None:
+def test_engineio_over_the_websocket(echo_server, connect) -> None:
     url = echo_server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
     ws = connect(url, {"X-Greensio-Test": "from the client"})
     try:
@@ -69,14 +87,14 @@ def test_engineio_over_the_websocket(echo_server) -> None:
     assert ws.send("4late") is False
 
 
-def test_a_refused_upgrade_is_a_connection_error(echo_server) -> None:
+def test_a_refused_upgrade_is_a_connection_error(echo_server, connect) -> None:
     # no such Engine.IO path: the server answers 404, not 101
     url = echo_server.url.replace("http", "ws") + "/nowhere/?EIO=4&transport=websocket"
     with pytest.raises(exceptions.ConnectionError, match="handshake .* failed"):
         connect(url)
 
 
-def test_an_unreachable_server_is_a_connection_error() -> None:
+def test_an_unreachable_server_is_a_connection_error(connect) -> None:
     with pytest.raises(exceptions.ConnectionError, match="cannot reach 127.0.0.1:1"):
         connect("ws://127.0.0.1:1/socket.io/")
 
@@ -89,7 +107,7 @@ def raw_server() -> Iterator[Callable[[Script], str]]:
         yield lambda script: f"ws://127.0.0.1:{start(script)}/socket.io/"
 
 
-def test_frames_right_behind_the_handshake_are_not_lost(raw_server) -> None:
+def test_frames_right_behind_the_handshake_are_not_lost(raw_server, connect) -> None:
     def script(conn: socket.socket) -> None:
         headers = read_request(conn)
         # the 101 and two unmasked text frames in one write: one recv() gets them all
@@ -104,7 +122,7 @@ def test_frames_right_behind_the_handshake_are_not_lost(raw_server) -> None:
         ws.close()
 
 
-def test_custom_headers_are_in_the_request(raw_server) -> None:
+def test_custom_headers_are_in_the_request(raw_server, connect) -> None:
     seen: dict[str, str] = {}
 
     def script(conn: socket.socket) -> None:
@@ -119,7 +137,7 @@ def test_custom_headers_are_in_the_request(raw_server) -> None:
     assert seen["upgrade"].lower() == "websocket"
 
 
-def test_a_server_that_hangs_up_during_the_handshake(raw_server) -> None:
+def test_a_server_that_hangs_up_during_the_handshake(raw_server, connect) -> None:
     def script(conn: socket.socket) -> None:
         read_request(conn)  # then close without a word
 
@@ -127,7 +145,7 @@ def test_a_server_that_hangs_up_during_the_handshake(raw_server) -> None:
         connect(raw_server(script))
 
 
-def test_a_server_that_never_answers_times_out(raw_server) -> None:
+def test_a_server_that_never_answers_times_out(raw_server, connect) -> None:
     def script(conn: socket.socket) -> None:
         read_request(conn)
         time.sleep(2 * UNIT)
@@ -138,7 +156,7 @@ def test_a_server_that_never_answers_times_out(raw_server) -> None:
     assert time.monotonic() - start < 1.5 * UNIT
 
 
-def test_a_wrong_accept_key_is_refused(raw_server) -> None:
+def test_a_wrong_accept_key_is_refused(raw_server, connect) -> None:
     def script(conn: socket.socket) -> None:
         read_request(conn)
         conn.sendall(accept_response({"sec-websocket-key": "not the key"}))
@@ -169,7 +187,7 @@ def wss_url(ca: trustme.CA) -> Iterator[str]:
     server.shutdown()
 
 
-def test_wss_with_a_context_that_trusts_the_ca(wss_url: str, ca: trustme.CA) -> None:
+def test_wss_with_a_context_that_trusts_the_ca(wss_url: str, ca: trustme.CA, connect) -> None:
     context = ssl.create_default_context()
     ca.configure_trust(context)
     ws = connect(wss_url, ssl_context=context)
@@ -181,12 +199,12 @@ def test_wss_with_a_context_that_trusts_the_ca(wss_url: str, ca: trustme.CA) -> 
         ws.close()
 
 
-def test_wss_refuses_an_unknown_ca(wss_url: str) -> None:
+def test_wss_refuses_an_unknown_ca(wss_url: str, connect) -> None:
     with pytest.raises(exceptions.ConnectionError, match="cannot reach"):
         connect(wss_url)
 
 
-def test_wss_without_verification_accepts_an_unknown_ca(wss_url: str) -> None:
+def test_wss_without_verification_accepts_an_unknown_ca(wss_url: str, connect) -> None:
     ws = connect(wss_url, ssl_verify=False)
     try:
         ws.send("unverified")
