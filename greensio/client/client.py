@@ -301,7 +301,9 @@ class Client(ClientEvents, HandlerRegistration):
                 for namespace in left:
                     assert session is not None  # (namespaces are those of a session)
                     self._send(session.disconnect(namespace))
-                    self._trigger_later("disconnect", namespace, self.reason.CLIENT_DISCONNECT)
+                    reason = self.reason.CLIENT_DISCONNECT
+                    self.logger.info("disconnected from namespace %s (%s)", namespace, reason)
+                    self._trigger_later("disconnect", namespace, reason)
             if self.eio.state != "disconnected":
                 self.eio.disconnect()
             self._finished.wait(self.request_timeout)
@@ -354,16 +356,21 @@ class Client(ClientEvents, HandlerRegistration):
             self.logger.warning("bad packet from the server, dropping the connection: %s", exc)
             self.backend.spawn(self.eio.disconnect, True)
             return
+        log = self.logger.info
         for event in events:
             if isinstance(event, EventReceived):
+                log("received event %r [%s]", event.event, event.namespace)
                 self.tasks.run_in_order(self._handle_event, event)
             elif isinstance(event, AckReceived):
+                log("received ack %d [%s]", event.ack_id, event.namespace)
                 self.acks.resolve(event.ack_id, event.args)
             elif isinstance(event, NamespaceConnected):
+                log("connected to namespace %s", event.namespace)
                 self._trigger_later("connect", event.namespace)
                 # connect() returns once the handler has run, as python-socketio's does.
                 self.tasks.run_in_order(self._settle, event.namespace)
             elif isinstance(event, NamespaceConnectFailed):
+                log("namespace %s refused the connection: %s", event.namespace, event.data)
                 self._errors[event.namespace] = event.data
                 self._trigger_later("connect_error", event.namespace, event.data)
                 self.tasks.run_in_order(self._settle, event.namespace)
@@ -376,6 +383,7 @@ class Client(ClientEvents, HandlerRegistration):
             self._settled.set()
 
     def _namespace_left(self, session: ClientSession, namespace: str, reason: str) -> None:
+        self.logger.info("disconnected from namespace %s (%s)", namespace, reason)
         self.acks.fail_namespace(namespace)
         self._trigger_later("disconnect", namespace, reason)
         if not session.sids:

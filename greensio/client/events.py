@@ -73,6 +73,7 @@ class ClientEvents:
         """
         namespace = namespace or "/"
         args = args_of(data)
+        self.logger.info("emitting event %r [%s]", event, namespace)
         with self.lock:
             if self.session is None or not self.session.is_connected(namespace):
                 self._buffer_or_raise((namespace, event, args, callback, timeout))
@@ -100,6 +101,7 @@ class ClientEvents:
             BadNamespaceError: not connected to ``namespace``.
         """
         namespace = namespace or "/"
+        self.logger.info("emitting event %r [%s]", event, namespace)
         with self.lock:
             session = self.session
             if session is None or not session.is_connected(namespace):
