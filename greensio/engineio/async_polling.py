@@ -25,6 +25,8 @@ class PollingSide(Protocol):
 
     backend: CoreBackend
     settings: Any  # RequestSettings: max_http_buffer_size and the heartbeat times
+    logger: Any
+    trace: bool
 
     def admit(self, sock: Socket, begin: Callable[[float], None]) -> bool: ...
     def forget(self, sock: Socket) -> None: ...
@@ -46,6 +48,8 @@ async def serve_poll(requests: PollingSide, sock: Socket) -> str | bytes | Route
         if payload is not None:
             if session.closed and not session.has_output():
                 requests.forget(sock)
+            if requests.trace:
+                requests.logger.info("%s: sent payload %.200r", sock.sid, payload)
             return payload
         await sock.wake.wait(wait)
 
@@ -67,6 +71,8 @@ async def serve_post(
             session.end_post()
     if body is None:
         return PAYLOAD_TOO_LARGE
+    if requests.trace:
+        requests.logger.info("%s: received payload %.200r", sock.sid, body)
     rejected = None
     with sock.lock:
         try:
