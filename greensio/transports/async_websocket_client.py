@@ -94,6 +94,13 @@ class AsyncClientWebSocket:
             logger.debug("websocket write failed: %r", exc)
             self.closed = True
             out.clear()
+        except asyncio.CancelledError:
+            # The loop is being torn down mid-write (or mid-close): drop the connection now,
+            # or its socket would stay open, the server waiting on it, until collected.
+            self.closed = True
+            out.clear()
+            self.connection.transport.abort()
+            raise
         finally:
             self._writer = None
 

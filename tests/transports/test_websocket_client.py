@@ -181,7 +181,9 @@ def wss_url(ca: trustme.CA) -> Iterator[str]:
         for message in connection:
             connection.send(message)
 
-    server = serve(echo, "127.0.0.1", 0, ssl=context)
+    # A client that goes away without the closing handshake (an event loop stopped under it)
+    # leaves its handler waiting: close_timeout bounds that, and so the server's shutdown.
+    server = serve(echo, "127.0.0.1", 0, ssl=context, close_timeout=1 * UNIT, ping_interval=None)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"wss://127.0.0.1:{server.socket.getsockname()[1]}/"
     server.shutdown()
