@@ -678,3 +678,29 @@ def test_messages_may_skip_the_outbox_only_on_an_open_websocket_with_nothing_que
     session.take_websocket_frames()
     session.close()
     assert not session.can_write_directly()
+
+
+# --- outbound accounting (the server's max_outbound_buffer) ---------------------------------------
+def test_outbox_bytes_count_what_waits_for_a_get() -> None:
+    session = make(poll_batch_packets=2)
+    client = PollingClient(session)
+    session.send_message("abc")
+    session.send_messages(["de", b"\x00\x01\x02\x03"])
+    assert session.outbox_bytes == 3 + 2 + 4
+    assert client.get() == "4abc\x1e4de"  # a batch of two: the rest waits
+    assert session.outbox_bytes == 4
+    assert client.get() == "bAAECAw=="
+    assert session.outbox_bytes == 0
+
+
+def test_outbox_bytes_drain_with_websocket_frames_and_reset_on_close() -> None:
+    session = make(Transport.WEBSOCKET)
+    session.send_messages(["x" * 10, b"y" * 5])
+    assert session.outbox_bytes == 15
+    assert session.take_websocket_frames() == ["4" + "x" * 10, b"y" * 5]
+    assert session.outbox_bytes == 0
+    session.send_message("z" * 7)
+    assert session.transport_closed(error=True) == closed(CloseReason.TRANSPORT_ERROR)
+    assert session.outbox_bytes == 0
+    session.send_message("after")  # a closed session queues nothing
+    assert session.outbox_bytes == 0
