@@ -104,6 +104,8 @@ def _seeds() -> dict[str, list[bytes]]:
             post.encode(),
             (head + "Connection: keep-alive\r\n\r\n" + post).encode(),
             (head + "Transfer-Encoding: chunked\r\n\r\n").encode(),
+            # found by review of this target: the header regex backtracked in cubic time on it
+            (head + "X-Pad:" + " \t" * 300 + "a\x01\r\n\r\n").encode(),
         ],
         "ws_frames": [
             b"".join(text_frames),
