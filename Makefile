@@ -8,7 +8,7 @@ CLIENT_JS_SRC := $(JS_DIR)/node_modules/socket.io-client/dist/socket.io.min.js
 CLIENT_JS := examples/flask_chat/static/socket.io.min.js
 DEMO_BIND ?= 127.0.0.1:5000
 
-.PHONY: install install-js install-eventlet client-js test lint format unasync demo bench docs fuzz
+.PHONY: install install-js install-eventlet client-js test lint format unasync demo bench docs fuzz soak
 
 install:
 	$(PYTHON) -m pip install -r requirements-dev.txt
@@ -95,3 +95,10 @@ fuzz:
 		grep -E 'DONE|Uncaught|Error:|crash-' $(FUZZ_DIR)/$$target.log || true; \
 	done; \
 	if [ -n "$$failed" ]; then echo "fuzz: crashes in$$failed (inputs in $(FUZZ_DIR)/crashes)"; exit 1; fi
+
+# The soak test (tests/soak/run.py): SOAK_SECONDS of client churn at 2,000 clients a minute, then
+# the server's RSS, file descriptors and greenlets against its warm baseline (CI runs 60 s of it
+# in tests/soak/test_soak.py). Prints the figures; fails when a bound is broken.
+SOAK_SECONDS ?= 600
+soak:
+	PYTHONPATH=. $(PYTHON) -m tests.soak.run $(SOAK_SECONDS)

@@ -21,6 +21,7 @@ import pytest
 import requests
 import websocket
 
+from tests.soak.run import rss_mb
 from tests.support.client_servers import wait_until
 from tests.support.peers import Peer
 from tests.support.servers import UNIT, python_server
@@ -63,14 +64,6 @@ def build(greensio, **options):
         reasons[sid] = str(reason)
 
     return greensio.WSGIApp(sio)
-
-
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
 
 
 class RssSampler:

@@ -36,7 +36,7 @@ CORPUS = HERE / "corpus"
 TARGETS = sorted(p.stem[len("fuzz_") :] for p in HERE.glob("fuzz_*.py"))
 
 #: libFuzzer's limits: a slow input is a hang, memory past the limit a failure.
-PER_INPUT_TIMEOUT = 10
+PER_INPUT_TIMEOUT = 5
 RSS_LIMIT_MB = 1024
 MAX_LEN = 8192
 
