@@ -162,12 +162,8 @@ class EngineSession:
         )
 
     # --- output ----------------------------------------------------------------------------------
-    def send_message(self, data: str | bytes) -> None:
-        """Queue a MESSAGE; afterwards the caller wakes whatever drains the outbox."""
-        self.send_messages([data])
-
     def send_messages(self, messages: list[str | bytes]) -> None:
-        """Queue several MESSAGEs back to back (one Socket.IO packet and its attachments)."""
+        """Queue MESSAGEs back to back (a Socket.IO packet and its attachments)."""
         if self.close_reason is None:
             self._outbox.extend([Packet(PacketType.MESSAGE, m) for m in messages])
             self.outbox_bytes += sum(map(len, messages))
