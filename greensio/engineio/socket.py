@@ -100,7 +100,7 @@ class EngineSocket(Generic[S]):
             if bounded is None:
                 return
             waiting = bounded.outbox_bytes
-            if isinstance(ws, WebSocketConnection):
+            if isinstance(ws, (WebSocketConnection, AsgiWebSocket)):
                 waiting += ws.unsent
             if waiting <= self._limit:
                 return
@@ -119,7 +119,7 @@ class EngineSocket(Generic[S]):
                 self._limit,
             )
         events = session.transport_closed(error=True)
-        if isinstance(self.ws, WebSocketConnection):
+        if isinstance(self.ws, (WebSocketConnection, AsgiWebSocket)):
             self.ws.abort()
         self.wake.set()
         return events

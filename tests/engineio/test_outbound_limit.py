@@ -66,6 +66,33 @@ def build(greensio, **options):
     return greensio.WSGIApp(sio)
 
 
+def build_async(greensio, **options):
+    """The same server on ``AsyncServer``, for uvicorn."""
+    sio = greensio.AsyncServer(engineio_logger=logging.getLogger("tests.outbound"), **options)
+    reasons: dict[str, str] = {}
+
+    @sio.on("flood")
+    async def flood(sid, request):
+        async def run():
+            for i in range(request["mb"]):
+                await sio.emit("blob", BLOB, to=request["to"])
+                await sio.emit("tick", i, to=sid)
+                await sio.sleep(0)
+
+        sio.start_background_task(run)
+        return "started"
+
+    @sio.on("reasons")
+    async def get_reasons(sid):
+        return reasons
+
+    @sio.event
+    async def disconnect(sid, reason):
+        reasons[sid] = str(reason)
+
+    return greensio.ASGIApp(sio)
+
+
 class RssSampler:
     """The peak RSS of a process, sampled every 20 ms in a thread."""
 
@@ -86,9 +113,10 @@ class RssSampler:
         return self.peak
 
 
-@pytest.fixture
-def server():
-    proc = python_server(APP, max_outbound_buffer=LIMIT).start()
+@pytest.fixture(params=["pywsgi", "uvicorn"])
+def server(request):
+    app = APP if request.param == "pywsgi" else APP + "_async"
+    proc = python_server(app, server=request.param, max_outbound_buffer=LIMIT).start()
     try:
         yield proc
     finally:
