@@ -8,7 +8,7 @@ CLIENT_JS_SRC := $(JS_DIR)/node_modules/socket.io-client/dist/socket.io.min.js
 CLIENT_JS := examples/flask_chat/static/socket.io.min.js
 DEMO_BIND ?= 127.0.0.1:5000
 
-.PHONY: install install-js install-eventlet client-js test lint format unasync demo bench docs
+.PHONY: install install-js install-eventlet client-js test lint format unasync demo bench docs fuzz soak
 
 install:
 	$(PYTHON) -m pip install -r requirements-dev.txt
@@ -80,3 +80,25 @@ bench:
 		cd bench && npm ci --no-audit --no-fund; \
 	fi
 	$(PYTHON) bench/run.py
+
+# Coverage-guided fuzzing of every decoder of peer bytes (tests/fuzz/harness.py), FUZZ_SECONDS each
+# (CI runs them for 2 s each in tests/fuzz/test_fuzz_targets.py). What the fuzzer finds goes to
+# FUZZ_DIR/<target>/, crashing inputs to FUZZ_DIR/crashes/; seeds stay in tests/fuzz/corpus/.
+FUZZ_SECONDS ?= 60
+FUZZ_DIR ?= $(or $(TMPDIR),/tmp)/greensio-fuzz
+fuzz:
+	@mkdir -p $(FUZZ_DIR); failed=""; \
+	for target in $$(PYTHONPATH=. $(PYTHON) -c 'from tests.fuzz.harness import TARGETS; print(*TARGETS)'); do \
+		echo "== fuzz $$target ($(FUZZ_SECONDS) s, log in $(FUZZ_DIR)/$$target.log)"; \
+		PYTHONPATH=. $(PYTHON) -m tests.fuzz.harness $$target $(FUZZ_SECONDS) $(FUZZ_DIR) \
+			>$(FUZZ_DIR)/$$target.log 2>&1 || failed="$$failed $$target"; \
+		grep -E 'DONE|Uncaught|Error:|crash-' $(FUZZ_DIR)/$$target.log || true; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: crashes in$$failed (inputs in $(FUZZ_DIR)/crashes)"; exit 1; fi
+
+# The soak test (tests/soak/run.py): SOAK_SECONDS of client churn at 2,000 clients a minute, then
+# the server's RSS, file descriptors and greenlets against its warm baseline (CI runs 60 s of it
+# in tests/soak/test_soak.py). Prints the figures; fails when a bound is broken.
+SOAK_SECONDS ?= 600
+soak:
+	PYTHONPATH=. $(PYTHON) -m tests.soak.run $(SOAK_SECONDS)

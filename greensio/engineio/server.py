@@ -45,8 +45,24 @@ def _check_options(options: dict[str, Any]) -> None:
         warnings.warn(f"greensio ignores unknown option(s) {unknown}", UserWarning, stacklevel=3)
 
 
+#: ``max_outbound_buffer``'s default: 16 MiB waiting for one client that does not read.
+DEFAULT_MAX_OUTBOUND_BUFFER = 16 * 1024 * 1024
+
+
 class EngineIOServer:
-    """Engine.IO server. Args follow python-engineio's ``Server`` (times in seconds)."""
+    """Engine.IO server. Args follow python-engineio's ``Server`` (times in seconds), plus:
+
+    Args:
+        max_outbound_buffer: most bytes that may wait to be sent to one client (a polling
+            client that does not GET, a WebSocket whose kernel send buffer is full): past it
+            the client is disconnected ("transport error") with a warning naming it. 16 MiB by
+            default (keep it above the largest message sent); None or 0 for no limit.
+        max_payload_packets: most packets one POST may carry (more is refused, never dropped).
+        poll_batch_packets: most packets one GET response carries.
+        http_keepalive_takeover: serve a gunicorn gevent worker's keep-alive polling
+            connections here (greensio/transports/keepalive.py).
+        backend: a ``Backend`` in place of ``async_mode``'s (tests: ``FakeBackend``).
+    """
 
     #: The request side: WSGI here, ASGI in ``AsyncEngineIOServer``.
     request_handler_class: type[RequestRouting] = RequestHandler
@@ -67,6 +83,7 @@ class EngineIOServer:
         max_payload_packets: int = 1000,
         poll_batch_packets: int = 16,
         http_keepalive_takeover: bool = True,
+        max_outbound_buffer: int | None = DEFAULT_MAX_OUTBOUND_BUFFER,
         backend: CoreBackend | None = None,
         **unknown: Any,
     ) -> None:
@@ -93,6 +110,7 @@ class EngineIOServer:
         self.async_handlers = async_handlers
         self.max_payload_packets = max_payload_packets
         self.poll_batch_packets = poll_batch_packets
+        self.max_outbound_buffer = max_outbound_buffer or None
         #: Serve the polling requests of a keep-alive connection from gunicorn's gevent worker
         #: here (greensio/transports/keepalive.py) rather than through gunicorn's per-request path.
         self.http_keepalive_takeover = http_keepalive_takeover and self.backend.cooperative_sockets

@@ -14,7 +14,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from greensio.backends.base import CoreBackend
 from greensio.backends.relay import ReaderRelay
 from greensio.backends.timers import TimerLoop
-from greensio.protocol.engineio.session import Transport
+from greensio.protocol.engineio.session import EngineSession, Transport
 from greensio.transports.asgi import AsgiWebSocket
 from greensio.transports.async_websocket_client import AsyncClientWebSocket
 from greensio.transports.foreign_websocket import ForeignWebSocket
@@ -72,6 +72,11 @@ class EngineSocket(Generic[S]):
         #: Set while a reader that runs handlers itself reads this socket's WebSocket.
         self.relay: ReaderRelay | None = None
         self._timer_at: float | None = None
+        #: The server's ``max_outbound_buffer``, and its session when that is bounded by it.
+        self._limit: int = getattr(server, "max_outbound_buffer", None) or 0
+        self._bounded: EngineSession | None = (
+            session if self._limit and isinstance(session, EngineSession) else None
+        )
 
     # --- output ----------------------------------------------------------------------------------
     def send_messages(self, messages: list[str | bytes]) -> None:
@@ -84,14 +89,40 @@ class EngineSocket(Generic[S]):
         nothing is queued ahead of them."""
         with self.lock:  # (WebSocketConnection.send_prepared expects it held)
             ws = self.ws
-            if (
+            if not (
                 isinstance(ws, WebSocketConnection)
                 and self.session.can_write_directly()
                 and ws.send_prepared(prepared.websocket_bytes())
             ):
+                self.session.send_messages(prepared.messages)
+                self.flush()
+            bounded = self._bounded
+            if bounded is None:
                 return
-            self.session.send_messages(prepared.messages)
-            self.flush()
+            waiting = bounded.outbox_bytes
+            if isinstance(ws, (WebSocketConnection, AsgiWebSocket)):
+                waiting += ws.unsent
+            if waiting <= self._limit:
+                return
+            events = self._overflow(bounded)
+        self.server.backend.spawn(self.server.dispatch, self, events)
+
+    def _overflow(self, session: EngineSession) -> list[Any]:
+        """More than ``max_outbound_buffer`` bytes wait for this client, which is not reading
+        them: drop them and close the session (a transport error). Call with ``lock`` held."""
+        logger = getattr(self.server, "logger", None)
+        if logger is not None:
+            logger.warning(
+                "%s: disconnected: the client does not read what is sent to it (over "
+                "max_outbound_buffer=%d bytes waiting)",
+                self.sid,
+                self._limit,
+            )
+        events = session.transport_closed(error=True)
+        if isinstance(self.ws, (WebSocketConnection, AsgiWebSocket)):
+            self.ws.abort()
+        self.wake.set()
+        return events
 
     def flush(self) -> None:
         """Deliver what the core has queued. Call with ``lock`` held."""

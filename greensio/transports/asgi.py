@@ -115,7 +115,7 @@ class AsgiWebSocket:
     send writes the queue out in order. Reading is the request handler's (``receive``).
     """
 
-    __slots__ = ("_send", "_out", "_writer", "closed", "max_size")
+    __slots__ = ("_send", "_out", "_writer", "closed", "max_size", "unsent")
 
     def __init__(self, send: Send, max_size: int) -> None:
         self._send = send
@@ -124,6 +124,9 @@ class AsgiWebSocket:
         self.closed = False
         #: The largest message this side accepts; a bigger one closes with 1009.
         self.max_size = max_size
+        #: Bytes (characters, for text) queued and not yet handed to the ASGI server, which
+        #: waits while the client does not read (the server's ``max_outbound_buffer``).
+        self.unsent = 0
 
     def send(self, message: str | bytes) -> None:
         self.send_many([message])
@@ -132,6 +135,7 @@ class AsgiWebSocket:
         if self.closed:
             return
         self._out.extend(messages)
+        self.unsent += sum(map(len, messages))
         self._start()
 
     def close(self, code: int = 1000) -> None:
@@ -141,6 +145,13 @@ class AsgiWebSocket:
         self.closed = True
         self._out.append((_CLOSE, code))
         self._start()
+
+    def abort(self) -> None:
+        """Drop what is queued and close: for a client that stopped reading."""
+        self._out.clear()
+        self.unsent = 0
+        self.closed = False
+        self.close(1008)
 
     async def wait_sent(self, timeout: float) -> None:
         """Wait (at most ``timeout`` seconds) until the queue is written out."""
@@ -162,11 +173,14 @@ class AsgiWebSocket:
                 elif type(item) is tuple:
                     out.clear()
                     await send({"type": "websocket.close", "code": item[1]})
+                    continue
                 else:
                     await send({"type": "websocket.send", "bytes": bytes(item)})
+                self.unsent = max(0, self.unsent - len(item))  # (0 once aborted)
         except Exception as exc:  # noqa: BLE001 - the peer went away: the read side ends it
             logger.debug("WebSocket write failed: %r", exc)
             self.closed = True
             out.clear()
+            self.unsent = 0
         finally:
             self._writer = None

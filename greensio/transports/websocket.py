@@ -58,6 +58,10 @@ class WebSocketConnection:
         #: pass of the event loop, then go out in one send (see ``WriteCoalescer``).
         self.coalescer: WriteCoalescer | None = None
         self._out: list[bytes] = []
+        #: Bytes written and not yet taken by the kernel: waiting in ``_out`` for the end of the
+        #: loop pass or behind a full kernel buffer, in the slow writer's hands (a client that
+        #: stopped reading; the server's ``max_outbound_buffer`` bounds it).
+        self.unsent = 0
         self._slow_writer = False  # a task is blocked sending to a client that reads slowly
         self._close_when_sent = False
         self._fragment_size = 0
@@ -263,6 +267,7 @@ class WebSocketConnection:
         if self.coalescer is None:
             return self._send_now(payload)
         self._out.append(payload)
+        self.unsent += len(payload)
         if len(self._out) == 1 and not self._slow_writer:
             self.coalescer.add(self)
         return True
@@ -283,6 +288,15 @@ class WebSocketConnection:
         if exc.errno not in HANGUP_ERRNOS:
             logger.info("websocket write failed: %s", exc)
         self._out.clear()
+        self.unsent = 0
+        self._shutdown(flush=False)
+
+    def abort(self) -> None:
+        """Drop what waits to be sent and shut the socket now (``lock`` held): for a client
+        that stopped reading. A slow writer blocked on the socket then fails, quietly."""
+        self._out.clear()
+        self.unsent = 0
+        self._close_when_sent = False
         self._shutdown(flush=False)
 
     def flush_coalesced(self) -> None:
@@ -309,6 +323,7 @@ class WebSocketConnection:
         except OSError as exc:
             self._write_failed(exc)
             return False
+        self.unsent -= sent
         if sent < len(data):
             self._slow_writer = True
             assert self.coalescer is not None
@@ -325,6 +340,10 @@ class WebSocketConnection:
                         self._write_failed(exc)
                     return
                 with self.lock:
+                    if self.closed:  # aborted meanwhile: what was unsent is forgotten
+                        self._slow_writer = False
+                        return
+                    self.unsent -= len(rest)
                     if not self._out:
                         self._slow_writer = False
                         if self._close_when_sent:

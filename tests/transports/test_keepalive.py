@@ -4,14 +4,18 @@ and the ones it hands back, interleaved on one socket, are each answered once an
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
+import time
 from collections.abc import Iterator
 
 import pytest
 import requests
 
+from greensio.transports import keepalive
 from tests.interop.test_gunicorn import APPS, IMPL, WAIT, Gunicorn
+from tests.support.servers import UNIT
 
 pytestmark = [
     pytest.mark.timeout(60),
@@ -137,3 +141,33 @@ def test_requests_it_cannot_serve_exactly_go_to_gunicorn(server: Gunicorn) -> No
         assert status == 400 and "x-injected" not in headers
     finally:
         conn.close()
+
+
+#: A header line of spaces and tabs ending in a control character: the header regex once took
+#: minutes over it (cubic backtracking), with the worker's every other connection waiting.
+SLOW_HEADER = "X-Pad:" + " \t" * 3000 + "a\x01"
+
+
+def test_a_pathological_header_line_is_refused_at_once() -> None:
+    ours, theirs = socket.socketpair()
+    try:
+        theirs.sendall(f"GET {PATH}&sid=x HTTP/1.1\r\n{SLOW_HEADER}\r\n\r\n".encode("latin-1"))
+        environ = {"RAW_URI": PATH, "REQUEST_METHOD": "GET"}
+        connection = keepalive.PollingConnection(environ, 1000, ours, None, None)
+        started = time.monotonic()
+        assert connection.next_request(lambda method, q: True) is None
+        assert connection.handed_back  # gunicorn's parser decides (it refuses the request)
+        assert time.monotonic() - started < 0.5 * UNIT
+    finally:
+        ours.close()
+        theirs.close()
+
+
+def test_a_pathological_header_line_on_a_taken_over_connection(server: Gunicorn) -> None:
+    sid = handshake(server)
+    with contextlib.closing(Connection(server.port)) as conn:
+        conn.send(post(sid, b"40"), post(sid, b"2", extra=SLOW_HEADER + "\r\n"))
+        started = time.monotonic()
+        assert conn.response()[0::2] == (200, b"ok")  # the connection is greensio's now
+        assert conn.response()[0] == 400  # gunicorn's answer to the second, at once
+        assert time.monotonic() - started < WAIT

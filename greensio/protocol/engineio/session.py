@@ -125,6 +125,8 @@ class EngineSession:
         self.upgrades = upgrades if transport is Transport.POLLING else ()
         self.close_reason: CloseReason | None = None
         self._outbox: list[Packet] = []
+        #: Size of the outbox's MESSAGEs (len of each): what ``max_outbound_buffer`` bounds.
+        self.outbox_bytes = 0
         self._probe = _Probe.NONE
         self._poll_pending = False
         self._post_pending = False
@@ -160,15 +162,11 @@ class EngineSession:
         )
 
     # --- output ----------------------------------------------------------------------------------
-    def send_message(self, data: str | bytes) -> None:
-        """Queue a MESSAGE; afterwards the caller wakes whatever drains the outbox."""
-        if self.close_reason is None:
-            self._outbox.append(Packet(PacketType.MESSAGE, data))
-
     def send_messages(self, messages: list[str | bytes]) -> None:
-        """Queue several MESSAGEs back to back (one Socket.IO packet and its attachments)."""
+        """Queue MESSAGEs back to back (a Socket.IO packet and its attachments)."""
         if self.close_reason is None:
             self._outbox.extend([Packet(PacketType.MESSAGE, m) for m in messages])
+            self.outbox_bytes += sum(map(len, messages))
 
     def can_write_directly(self) -> bool:
         """True when MESSAGEs may skip the outbox and go straight to the WebSocket (nothing is
@@ -188,6 +186,7 @@ class EngineSession:
             return []
         frames = [encode_text(p) for p in self._outbox]
         self._outbox.clear()
+        self.outbox_bytes = 0
         return frames
 
     # --- long-polling ----------------------------------------------------------------------------
@@ -216,6 +215,7 @@ class EngineSession:
             batch = self._outbox[: self.poll_batch_packets]
             del self._outbox[: self.poll_batch_packets]
             payload = encode_payload(batch)
+            self.outbox_bytes -= sum([len(p.data) for p in batch])
         elif (
             self._answer_poll_with_noop
             or self._probe is _Probe.PROBED
@@ -338,9 +338,8 @@ class EngineSession:
         return []
 
     def transport_closed(self, error: bool = False) -> list[Event]:
-        """The current transport's connection went away (not a CLOSE packet)."""
-        reason = CloseReason.TRANSPORT_ERROR if error else CloseReason.TRANSPORT_CLOSE
-        return self._close(reason)
+        """The current transport's connection went away (not a CLOSE packet), or failed."""
+        return self._close(CloseReason.TRANSPORT_ERROR if error else CloseReason.TRANSPORT_CLOSE)
 
     # --- timers ----------------------------------------------------------------------------------
     def next_deadline(self) -> float | None:
@@ -384,6 +383,7 @@ class EngineSession:
             self._outbox.append(Packet(PacketType.CLOSE))
         else:
             self._outbox.clear()
+            self.outbox_bytes = 0
         return [SessionClosed(reason.value)]
 
     # --- input -----------------------------------------------------------------------------------

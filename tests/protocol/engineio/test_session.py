@@ -213,7 +213,7 @@ def test_poll_waits_until_something_is_sent() -> None:
     session = make()
     session.begin_poll()
     assert session.end_poll() is None
-    session.send_message("hello")
+    session.send_messages(["hello"])
     assert session.has_output()
     assert session.end_poll() == "4hello"
     assert not session.has_output()
@@ -224,7 +224,7 @@ def test_poll_waits_until_something_is_sent() -> None:
 def test_poll_carries_text_and_binary_messages_in_order() -> None:
     session = make()
     session.send_messages(['51-["b",{"_placeholder":true,"num":0}]', b"\x01\x02\x03\x04"])
-    session.send_message("x")
+    session.send_messages(["x"])
     assert (
         PollingClient(session).get() == '451-["b",{"_placeholder":true,"num":0}]\x1ebAQIDBA==\x1e4x'
     )
@@ -245,7 +245,7 @@ def test_abandoned_poll_frees_the_slot() -> None:
 
 def test_concurrent_get_closes_the_session() -> None:
     session = make()
-    session.send_message("early")
+    session.send_messages(["early"])
     session.begin_poll()
     session.end_poll()
     session.begin_poll()
@@ -264,7 +264,7 @@ def test_concurrent_get_closes_the_session() -> None:
 def test_concurrent_get_flushes_queued_messages_before_close() -> None:
     session = make()
     session.begin_poll()
-    session.send_message("last")
+    session.send_messages(["last"])
     with pytest.raises(RequestRejected):
         session.begin_poll()
     assert session.end_poll() == "4last\x1e1"
@@ -327,11 +327,11 @@ def test_noop_from_the_client_is_ignored() -> None:
 def test_client_close_while_poll_pending_answers_noop() -> None:
     session = make()
     client = PollingClient(session)
-    session.send_message("dropped")
+    session.send_messages(["dropped"])
     session.begin_poll()
     session.end_poll()
     session.begin_poll()
-    session.send_message("never sent")
+    session.send_messages(["never sent"])
     events = client.post("4before\x1e1\x1e4after")
     # messages before the CLOSE are delivered; nothing after it
     assert events == [MessageReceived("before"), *closed(CloseReason.CLIENT_DISCONNECT)]
@@ -348,7 +348,7 @@ def test_client_close_without_a_pending_poll() -> None:
 @pytest.mark.parametrize("packet", ["0", "2", "2probe", "5"])
 def test_open_ping_upgrade_from_the_client_close_the_session(packet: str) -> None:
     session = make()
-    session.send_message("queued")
+    session.send_messages(["queued"])
     events = PollingClient(session).post(f"4a\x1e{packet}\x1e4b")
     assert events == [MessageReceived("a"), *closed(CloseReason.TRANSPORT_ERROR)]
     assert not session.has_output()  # the outbox went with the session
@@ -356,7 +356,7 @@ def test_open_ping_upgrade_from_the_client_close_the_session(packet: str) -> Non
 
 def test_invalid_payload_closes_the_session() -> None:
     session = make()
-    session.send_message("queued")
+    session.send_messages(["queued"])
     session.begin_poll()
     session.end_poll()
     session.begin_poll()
@@ -430,7 +430,7 @@ def test_websocket_session_rejects_polling_requests() -> None:
 def test_websocket_frames_drain_the_outbox() -> None:
     session = make(Transport.WEBSOCKET)
     assert session.take_websocket_frames() == []
-    session.send_message("hi")
+    session.send_messages(["hi"])
     session.send_messages(['51-["b",{"_placeholder":true,"num":0}]', b"\x00\xff"])
     assert session.has_output()
     assert session.take_websocket_frames() == [
@@ -444,7 +444,7 @@ def test_websocket_frames_drain_the_outbox() -> None:
 
 def test_polling_session_has_no_websocket_frames() -> None:
     session = make()
-    session.send_message("hi")
+    session.send_messages(["hi"])
     assert session.take_websocket_frames() == []
     assert session.has_output()
 
@@ -459,7 +459,7 @@ def test_websocket_messages() -> None:
 @pytest.mark.parametrize("frame", ["", "9", "2", "0{}", "5"])
 def test_bad_websocket_frame_closes_the_session(frame: str) -> None:
     session = make(Transport.WEBSOCKET)
-    session.send_message("dropped")
+    session.send_messages(["dropped"])
     assert session.receive_websocket_message(frame, 0.0) == closed(CloseReason.TRANSPORT_ERROR)
     assert session.take_websocket_frames() == []
 
@@ -475,11 +475,11 @@ def test_closed_session_ignores_websocket_messages() -> None:
 # --- closing --------------------------------------------------------------------------------------
 def test_server_close_queues_close_packet_once() -> None:
     session = make(Transport.WEBSOCKET)
-    session.send_message("bye")
+    session.send_messages(["bye"])
     assert session.close() == closed(CloseReason.SERVER_DISCONNECT)
     assert session.close() == []
     assert session.transport_closed() == []
-    session.send_message("too late")
+    session.send_messages(["too late"])
     session.send_messages(["too", "late"])
     assert session.take_websocket_frames() == ["4bye", "1"]
     assert session.next_deadline() is None
@@ -499,7 +499,7 @@ def test_server_close_answers_pending_poll_with_close() -> None:
 )
 def test_transport_closed(error: bool, reason: CloseReason) -> None:
     session = make(Transport.WEBSOCKET)
-    session.send_message("lost")
+    session.send_messages(["lost"])
     assert session.transport_closed(error=error) == closed(reason)
     assert session.take_websocket_frames() == []
 
@@ -536,7 +536,7 @@ def test_probe_and_upgrade() -> None:
     assert session.take_websocket_frames() == []  # and nothing on the (polling) session
     assert session.has_output()
     assert session.end_poll() == "6"  # the pending GET ends so the client can pause polling
-    session.send_message("meanwhile")
+    session.send_messages(["meanwhile"])
     assert on_probe(session, "6", 1.0) == ([], CONTINUE)  # a NOOP on the probe is harmless
     assert on_probe(session, "5", 2.0) == ADOPT  # the probe now carries the session
     assert session.transport is Transport.WEBSOCKET
@@ -562,7 +562,7 @@ def test_probe_with_queued_messages_answers_poll_with_them() -> None:
     session = make()
     session.attach_probe()
     session.begin_poll()
-    session.send_message("a")
+    session.send_messages(["a"])
     on_probe(session, "2probe")
     assert session.end_poll() == "4a"
 
@@ -673,8 +673,34 @@ def test_messages_may_skip_the_outbox_only_on_an_open_websocket_with_nothing_que
     assert not make().can_write_directly()  # polling: a GET fetches them
     session = make(Transport.WEBSOCKET)
     assert session.can_write_directly()
-    session.send_message("queued")
+    session.send_messages(["queued"])
     assert not session.can_write_directly()  # it would overtake what is queued
     session.take_websocket_frames()
     session.close()
     assert not session.can_write_directly()
+
+
+# --- outbound accounting (the server's max_outbound_buffer) ---------------------------------------
+def test_outbox_bytes_count_what_waits_for_a_get() -> None:
+    session = make(poll_batch_packets=2)
+    client = PollingClient(session)
+    session.send_messages(["abc"])
+    session.send_messages(["de", b"\x00\x01\x02\x03"])
+    assert session.outbox_bytes == 3 + 2 + 4
+    assert client.get() == "4abc\x1e4de"  # a batch of two: the rest waits
+    assert session.outbox_bytes == 4
+    assert client.get() == "bAAECAw=="
+    assert session.outbox_bytes == 0
+
+
+def test_outbox_bytes_drain_with_websocket_frames_and_reset_on_close() -> None:
+    session = make(Transport.WEBSOCKET)
+    session.send_messages(["x" * 10, b"y" * 5])
+    assert session.outbox_bytes == 15
+    assert session.take_websocket_frames() == ["4" + "x" * 10, b"y" * 5]
+    assert session.outbox_bytes == 0
+    session.send_messages(["z" * 7])
+    assert session.transport_closed(error=True) == closed(CloseReason.TRANSPORT_ERROR)
+    assert session.outbox_bytes == 0
+    session.send_messages(["after"])  # a closed session queues nothing
+    assert session.outbox_bytes == 0

@@ -204,7 +204,7 @@ class SessionModel(RuleBasedStateMachine):
     def send(self, data: str) -> None:
         if self.reason is None:
             self.outbox.append("4" + data)
-        self.session.send_message(data)
+        self.session.send_messages([data])
 
     @rule()
     def server_close(self) -> None:
