@@ -276,6 +276,7 @@ class AsyncEngineIOClient:
                 except exceptions.ConnectionError as exc:
                     self.logger.info("poll failed: %s", exc)
                     status, body = 0, b""
+                sock.traced("received payload", body)
                 with sock.lock:
                     if status != 200:
                         events = session.transport_closed(error=status != 0)
@@ -300,6 +301,7 @@ class AsyncEngineIOClient:
                 sock.wake.clear()
                 body = session.take_poll_body()
             if body is not None:
+                sock.traced("sent payload", body)
                 try:
                     status, _ = await self._http_client().request(
                         "POST", url, body.encode("utf-8"), timeout=self.request_timeout
@@ -327,6 +329,7 @@ class AsyncEngineIOClient:
         try:
             while True:
                 message = await ws.receive()
+                sock.traced("received", *(() if message is None else (message,)))
                 with sock.lock:
                     if message is None:
                         events = session.transport_closed()

@@ -271,6 +271,7 @@ class EngineIOClient:
                 except exceptions.ConnectionError as exc:
                     self.logger.info("poll failed: %s", exc)
                     status, body = 0, b""
+                sock.traced("received payload", body)
                 with sock.lock:
                     if status != 200:
                         events = session.transport_closed(error=status != 0)
@@ -295,6 +296,7 @@ class EngineIOClient:
                 sock.wake.clear()
                 body = session.take_poll_body()
             if body is not None:
+                sock.traced("sent payload", body)
                 try:
                     status, _ = self._http_client().request(
                         "POST", url, body.encode("utf-8"), timeout=self.request_timeout
@@ -322,6 +324,7 @@ class EngineIOClient:
         try:
             while True:
                 message = ws.receive()
+                sock.traced("received", *(() if message is None else (message,)))
                 with sock.lock:
                     if message is None:
                         events = session.transport_closed()

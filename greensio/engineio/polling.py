@@ -26,8 +26,6 @@ class PollingSide(Protocol):
 
     backend: CoreBackend
     settings: Any  # RequestSettings: max_http_buffer_size and the heartbeat times
-    logger: Any
-    trace: bool
 
     def admit(self, sock: Socket, begin: Callable[[float], None]) -> bool: ...
     def forget(self, sock: Socket) -> None: ...
@@ -49,8 +47,7 @@ def serve_poll(requests: PollingSide, sock: Socket) -> str | bytes | Route:
         if payload is not None:
             if session.closed and not session.has_output():
                 requests.forget(sock)
-            if requests.trace:
-                requests.logger.info("%s: sent payload %.200r", sock.sid, payload)
+            sock.traced("sent payload", payload)
             return payload
         sock.wake.wait(wait)
 
@@ -72,8 +69,7 @@ def serve_post(
             session.end_post()
     if body is None:
         return PAYLOAD_TOO_LARGE
-    if requests.trace:
-        requests.logger.info("%s: received payload %.200r", sock.sid, body)
+    sock.traced("received payload", body)
     rejected = None
     with sock.lock:
         try:

@@ -109,8 +109,6 @@ class RequestRouting:
         self.new_sid = new_sid
         self.on_connect = on_connect
         self.forget = forget
-        #: ``engineio_logger`` at INFO: the packet trace (what each session reads and writes).
-        self.trace = logger.isEnabledFor(logging.INFO)
         upgrades = settings.allow_upgrades and "websocket" in settings.transports
         self.upgrades = ("websocket",) if upgrades else ()
 
@@ -177,10 +175,7 @@ class RequestRouting:
     ) -> tuple[list[Event], WebSocketOutcome]:
         """One message read from ``ws`` through the core; the caller dispatches the events (an
         ``outcome.adopt``: the probe is now the session's transport; ``outcome.end``: stop)."""
-        if self.trace:
-            self.logger.info(
-                "%s: received %.200r%s", sock.sid, message, " (probe)" if probe else ""
-            )
+        sock.traced("received on the probe" if probe else "received", message)
         now = self.backend.monotonic()
         with sock.lock:
             events, outcome = sock.session.receive_websocket(message, now, probe=probe)

@@ -9,6 +9,7 @@ backend, the timer loop and the dispatch of the core's events.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Generic, Protocol, TypeVar
 
 from greensio.backends.base import CoreBackend
@@ -72,6 +73,9 @@ class EngineSocket(Generic[S]):
         #: Set while a reader that runs handlers itself reads this socket's WebSocket.
         self.relay: ReaderRelay | None = None
         self._timer_at: float | None = None
+        #: The owner's ``engineio_logger`` when it is at INFO: the packet trace of this socket.
+        logger = getattr(server, "logger", None)
+        self._trace = logger if logger is not None and logger.isEnabledFor(logging.INFO) else None
         #: The server's ``max_outbound_buffer``, and its session when that is bounded by it.
         self._limit: int = getattr(server, "max_outbound_buffer", None) or 0
         self._bounded: EngineSession | None = (
@@ -89,11 +93,16 @@ class EngineSocket(Generic[S]):
         nothing is queued ahead of them."""
         with self.lock:  # (WebSocketConnection.send_prepared expects it held)
             ws = self.ws
-            if not (
+            if (
                 isinstance(ws, WebSocketConnection)
                 and self.session.can_write_directly()
                 and ws.send_prepared(prepared.websocket_bytes())
             ):
+                if self._trace is not None:  # (the broadcast path: nothing to do when off)
+                    self.traced(
+                        "sent", *(f"4{m}" if isinstance(m, str) else m for m in prepared.messages)
+                    )
+            else:
                 self.session.send_messages(prepared.messages)
                 self.flush()
             bounded = self._bounded
@@ -124,6 +133,13 @@ class EngineSocket(Generic[S]):
         self.wake.set()
         return events
 
+    def traced(self, what: str, *data: str | bytes) -> None:
+        """Log ``what`` happened to ``data`` ("sent", "received payload") in the packet trace."""
+        trace = self._trace
+        if trace is not None:
+            for item in data:
+                trace.info("%s: %s %.200r", self.sid, what, item)
+
     def flush(self) -> None:
         """Deliver what the core has queued. Call with ``lock`` held."""
         session = self.session
@@ -131,6 +147,8 @@ class EngineSocket(Generic[S]):
             if self.ws is not None:
                 frames = session.take_websocket_frames()
                 if frames:
+                    if self._trace is not None:
+                        self.traced("sent", *frames)
                     self.ws.send_many(frames)
         elif session.has_output() or session.closed:
             self.wake.set()

@@ -92,3 +92,28 @@ def test_logger_true_prints_without_any_logging_configuration():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=20 * UNIT
     )
     assert "emitting event 'news' to all [/]" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+def test_engineio_logger_gives_the_packet_trace(caplog, transport):
+    engine = "tests.server.logging.engine"
+    caplog.set_level(logging.INFO, logger=engine)
+    sio = greensio.Server(async_mode="threading", engineio_logger=logging.getLogger(engine))
+    sio.on("echo", lambda sid, data: data)
+    with serving(greensio.WSGIApp(sio)) as address:
+        client = socketio.Client()
+        client.connect(address, transports=[transport])
+        assert client.call("echo", "traced", timeout=STEP) == "traced"
+        client.disconnect()
+    sio.shutdown()
+    lines = [r.getMessage() for r in caplog.records if r.name == engine]
+    eio_sid = lines[0].split(":")[0]
+    assert lines[0] == f"{eio_sid}: opened over {transport}"
+    if transport == "websocket":
+        assert f"""{eio_sid}: received '421["echo","traced"]'""" in lines
+        assert f"""{eio_sid}: sent '431["traced"]'""" in lines
+    else:
+        assert any(
+            line.startswith(f"{eio_sid}: received payload ") and "echo" in line for line in lines
+        )
+        assert any(line.startswith(f"{eio_sid}: sent payload ") and "431" in line for line in lines)
