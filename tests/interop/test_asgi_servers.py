@@ -64,17 +64,12 @@ def url(request):
     )
     sock.close()
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20 * UNIT
-    while True:
-        try:
-            if requests.get(base + "/api/started", timeout=2 * UNIT).status_code == 200:
-                break
-        except requests.RequestException:  # not listening yet, or not answering yet
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"{request.param} did not start:\n{proc.communicate()[0]}")
-        time.sleep(0.1 * UNIT)
+    try:
+        _wait_until_serving(proc, base, request.param)
+    except BaseException:
+        proc.kill()  # whatever went wrong, the server is not left behind
+        proc.communicate()
+        raise
     yield base
     proc.send_signal(signal.SIGTERM)
     try:
@@ -83,6 +78,19 @@ def url(request):
         proc.kill()
         output = proc.communicate()[0]
     assert "Traceback" not in output, output
+
+
+def _wait_until_serving(proc: subprocess.Popen, base: str, server: str) -> None:
+    deadline = time.monotonic() + 20 * UNIT
+    while True:
+        try:
+            if requests.get(base + "/api/started", timeout=2 * UNIT).status_code == 200:
+                return
+        except requests.RequestException:  # not listening yet, or not answering yet
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"{server} did not start")
+        time.sleep(0.1 * UNIT)
 
 
 def test_the_lifespan_startup_hook_ran_and_starlette_answers(url):
