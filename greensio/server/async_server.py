@@ -70,7 +70,8 @@ class AsyncServer(HandlerRegistration, ListenerRegistration):
         **kwargs: Engine.IO options: ``async_mode``, ``ping_interval``, ``ping_timeout``,
             ``max_http_buffer_size``, ``cors_allowed_origins``, ``cors_credentials``, ``cookie``,
             ``transports``, ``allow_upgrades``, ``max_payload_packets``, ``poll_batch_packets``,
-            ``http_keepalive_takeover``.
+            ``http_keepalive_takeover``, ``max_outbound_buffer`` (bytes waiting for one client
+            before it is disconnected as a slow consumer: 16 MiB; None for no limit).
     """
 
     reason = Reasons
