@@ -29,6 +29,7 @@ PAIRS = [
     ("greensio/async_acks.py", "greensio/acks.py"),
     ("greensio/server/async_remote_client.py", "greensio/server/remote_client.py"),
     ("greensio/server/async_events.py", "greensio/server/events.py"),
+    ("greensio/server/async_rooms.py", "greensio/server/rooms.py"),
     ("greensio/server/async_server.py", "greensio/server/server.py"),
     ("greensio/server/async_namespace.py", "greensio/server/namespace.py"),
     ("greensio/engineio/async_client.py", "greensio/engineio/client.py"),

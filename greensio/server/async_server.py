@@ -12,10 +12,9 @@ methods block the calling greenlet where these are awaited.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from greensio import exceptions
@@ -35,6 +34,7 @@ from greensio.managers.base import Manager
 from greensio.protocol.socketio.packets import Codec, PacketCodec
 from greensio.server.async_events import AsyncServerEvents
 from greensio.server.async_remote_client import AsyncRemoteClient
+from greensio.server.async_rooms import AsyncRoomsAndSessions
 from greensio.server.delivery import LocalDelivery
 from greensio.server.listeners import ListenerRegistration, Listeners
 
@@ -49,7 +49,7 @@ def _refuse_unknown(kwargs: dict[str, Any]) -> None:
         raise TypeError(f"unexpected keyword argument {next(iter(kwargs))!r}")
 
 
-class AsyncServer(HandlerRegistration, ListenerRegistration):
+class AsyncServer(AsyncRoomsAndSessions, HandlerRegistration, ListenerRegistration):
     """A Socket.IO server.
 
     Args:
@@ -306,66 +306,6 @@ class AsyncServer(HandlerRegistration, ListenerRegistration):
             except (exceptions.TimeoutError, exceptions.DisconnectedError):
                 continue
         return replies
-
-    # --- rooms and sessions ----------------------------------------------------------------------
-    async def enter_room(self, sid: str, room: Any, namespace: str | None = None) -> None:
-        """Put ``sid`` in ``room``."""
-        remote = self.manager.is_remote(sid, namespace or "/")
-        if remote or self._connected(sid, namespace or "/", "enter_room"):
-            self.manager.enter_room(sid, namespace or "/", room)
-
-    async def leave_room(self, sid: str, room: Any, namespace: str | None = None) -> None:
-        """Take ``sid`` out of ``room``."""
-        remote = self.manager.is_remote(sid, namespace or "/")
-        if remote or self._connected(sid, namespace or "/", "leave_room"):
-            self.manager.leave_room(sid, namespace or "/", room)
-
-    async def close_room(self, room: Any, namespace: str | None = None) -> None:
-        """Empty ``room``."""
-        self.manager.close_room(room, namespace or "/")
-
-    def rooms(self, sid: str, namespace: str | None = None) -> list[Any]:
-        """The rooms ``sid`` is in, its own room included."""
-        return self.manager.get_rooms(sid, namespace or "/")
-
-    async def get_session(self, sid: str, namespace: str | None = None) -> dict[str, Any]:
-        """The application's session dict for ``sid`` (kept until it disconnects)."""
-        namespace = namespace or "/"
-        return self._client(sid, namespace, "get_session").user_sessions.setdefault(namespace, {})
-
-    async def save_session(
-        self, sid: str, session: dict[str, Any], namespace: str | None = None
-    ) -> None:
-        """Replace the session dict for ``sid``."""
-        namespace = namespace or "/"
-        self._client(sid, namespace, "save_session").user_sessions[namespace] = session
-
-    @contextlib.asynccontextmanager
-    async def session(
-        self, sid: str, namespace: str | None = None
-    ) -> AsyncIterator[dict[str, Any]]:
-        """A context manager over ``sid``'s session dict: changes are saved on exit."""
-        session = await self.get_session(sid, namespace)
-        yield session
-        await self.save_session(sid, session, namespace)
-
-    def _client(self, sid: str, namespace: str, action: str | None = None) -> AsyncRemoteClient:
-        """``sid``'s client; BadNamespaceError (logged as a warning when ``action`` names the
-        API call) when it is not connected to ``namespace``."""
-        eio_sid = self.manager.eio_sid_from_sid(sid, namespace)
-        client = self.clients.get(eio_sid) if eio_sid is not None else None
-        if client is None:
-            if action is not None:
-                self._connected(sid, namespace, action)
-            raise exceptions.BadNamespaceError(f"{sid} is not connected to {namespace}")
-        return client
-
-    def _connected(self, sid: str, namespace: str, action: str) -> bool:
-        """Whether ``sid`` is connected to ``namespace``; a warning naming both when not."""
-        if self.manager.eio_sid_from_sid(sid, namespace) is not None:
-            return True
-        self.logger.warning("%s: %s is not connected to namespace %s", action, sid, namespace)
-        return False
 
     # --- connections -----------------------------------------------------------------------------
     async def disconnect(
