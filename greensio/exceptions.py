@@ -70,7 +70,12 @@ class ConnectionRefusedError(ConnectionError, builtins.ConnectionRefusedError): 
 
 
 class TimeoutError(GreensioError, builtins.TimeoutError):  # noqa: A001
-    """No answer came in time."""
+    """No answer came in time. ``replies``: what did come, where several were awaited
+    (``broadcast_call``'s ``{sid: reply}``), else None."""
+
+    def __init__(self, *args: Any, replies: dict[str, Any] | None = None) -> None:
+        super().__init__(*args)
+        self.replies = replies
 
 
 class BadNamespaceError(GreensioError):

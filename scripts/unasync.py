@@ -30,6 +30,8 @@ PAIRS = [
     ("greensio/server/async_remote_client.py", "greensio/server/remote_client.py"),
     ("greensio/server/async_events.py", "greensio/server/events.py"),
     ("greensio/server/async_rooms.py", "greensio/server/rooms.py"),
+    ("greensio/server/async_remote_socket.py", "greensio/server/remote_socket.py"),
+    ("greensio/server/async_cluster.py", "greensio/server/cluster.py"),
     ("greensio/server/async_server.py", "greensio/server/server.py"),
     ("greensio/server/async_namespace.py", "greensio/server/namespace.py"),
     ("greensio/engineio/async_client.py", "greensio/engineio/client.py"),
@@ -40,6 +42,7 @@ PAIRS = [
     ("greensio/client/async_simple.py", "greensio/client/simple.py"),
     # The app the server behaviour tests run against, for both front-ends.
     ("tests/apps/async_server_api.py", "tests/apps/server_api.py"),
+    ("tests/apps/async_cluster_api.py", "tests/apps/cluster_api.py"),
     ("tests/apps/async_interop.py", "tests/apps/interop.py"),
     ("tests/apps/async_middlewares.py", "tests/apps/middlewares.py"),
     ("tests/apps/async_conformance.py", "tests/apps/conformance.py"),

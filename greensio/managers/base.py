@@ -9,11 +9,15 @@ names) is the one message-queue managers implement. It reaches the server only t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from greensio.exceptions import DisconnectedError, UsageError
 from greensio.managers.delivery import Delivery
 from greensio.protocol.rooms import Room, RoomRegistry
+
+if TYPE_CHECKING:
+    from greensio.managers.cluster import Gathering, Serve
+    from greensio.protocol.cluster_messages import ClusterRequest
 
 
 def _as_list(value: Any) -> list[Any] | None:
@@ -33,6 +37,8 @@ class Manager:
     def __init__(self) -> None:
         self.registry = RoomRegistry()
         self.delivery: Delivery | None = None
+        #: The server's handler of other nodes' requests (``greensio.managers.cluster``).
+        self.cluster_serve: Serve | None = None
 
     def set_server(self, server: Delivery) -> None:
         """python-socketio's name: the server hands over how to deliver to its clients."""
@@ -93,6 +99,17 @@ class Manager:
 
     def disconnect_remote(self, sid: str, namespace: str) -> None:
         """``Server.disconnect`` of a sid of another node (``is_remote``)."""
+
+    # --- cluster-wide operations (greensio.managers.cluster) ------------------------------------
+    def serve_cluster(self, serve: Serve) -> None:
+        """The server's handler of the other nodes' cluster-wide requests."""
+        self.cluster_serve = serve
+
+    def cluster_request(self, request: ClusterRequest, gathering: Gathering | None = None) -> None:
+        """Send ``request`` to every other node, their replies to ``gathering``: in memory
+        there is no other node, so none is expected."""
+        if gathering is not None:
+            gathering.expect(0)
 
     # --- delivery --------------------------------------------------------------------------------
     def get_targets(

@@ -30,7 +30,6 @@ from __future__ import annotations
 import atexit
 import functools
 import logging
-import socket
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, cast
@@ -41,29 +40,17 @@ from greensio.backends.base import Backend
 from greensio.exceptions import ProtocolError, UsageError
 from greensio.handlers import ack_value, args_of
 from greensio.managers.base import Manager
+from greensio.managers.cluster import ClusterLink, Gathering
 from greensio.managers.delivery import Delivery
 from greensio.managers.listener import Listener, Raw, Subscription
 from greensio.managers.outbox import DEFAULT_LIMIT, Outbox
+from greensio.managers.patching import PATCH, jsonable_rooms, patched_by
 from greensio.managers.remote_acks import RemoteAcks
+from greensio.protocol import cluster_messages as cm
 from greensio.protocol import manager_messages as mm
 from greensio.protocol.rooms import Room
 
 default_logger = logging.getLogger("greensio.managers")
-
-
-def _patched_by() -> str | None:
-    """'gevent' or 'eventlet' when that library made ``socket.socket`` cooperative."""
-    module = socket.socket.__module__
-    return next((name for name in ("gevent", "eventlet") if module.startswith(name)), None)
-
-
-_PATCH = {"gevent": "gevent.monkey.patch_all()", "eventlet": "eventlet.monkey_patch()"}
-
-
-def _jsonable_rooms(value: Any) -> Any:
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return list(value)
-    return value
 
 
 class PubSubManager(Manager):
@@ -110,6 +97,8 @@ class PubSubManager(Manager):
         self.acks: RemoteAcks | None = None
         #: The listener task's state (None until it starts).
         self.listener: Listener | None = None
+        #: Cluster-wide operations (``greensio.managers.cluster``), once serving a server.
+        self.cluster: ClusterLink | None = None
 
     # --- start and stop --------------------------------------------------------------------------
     def set_server(self, server: Delivery) -> None:
@@ -123,17 +112,18 @@ class PubSubManager(Manager):
             )
         super().set_server(server)
         self._start(cast(Backend, server.backend))  # a blocking backend, checked above
-        self._listen_on(self.channel)
+        listener = self._listen_on(self.channel)
+        self.cluster = ClusterLink(self, self._start(), self._dumps).start(listener)
 
     def _start(self, backend: Backend | None = None) -> Backend:
         if self.backend is not None:
             return self.backend
         # Outside a server (write-only): greenlets where sockets are cooperative, else threads.
-        backend = backend or get_backend(_patched_by() or "threading")
-        if backend.name in _PATCH and _patched_by() != backend.name:
+        backend = backend or get_backend(patched_by() or "threading")
+        if backend.name in PATCH and patched_by() != backend.name:
             raise UsageError(
                 f"{type(self).__name__} under {backend.name} needs cooperative sockets: call "
-                f"{_PATCH[backend.name]} first in your entry point"
+                f"{PATCH[backend.name]} first in your entry point"
             )
         self.backend = backend
         if self.write_only:
@@ -219,11 +209,11 @@ class PubSubManager(Manager):
             event,
             args,
             namespace,
-            _jsonable_rooms(room),
-            _jsonable_rooms(skip_sid),
+            jsonable_rooms(room),
+            jsonable_rooms(skip_sid),
             remote_callback,  # type: ignore[arg-type]
             reply_to,
-            _jsonable_rooms(except_rooms),
+            jsonable_rooms(except_rooms),
         )
         body = mm.encode_message(message, self._dumps)  # a caller's non-JSON data raises here
         if not self.write_only:
@@ -337,7 +327,7 @@ class PubSubManager(Manager):
     def _dispatch(self, raw: Raw) -> None:
         """Act on one message from the channel; a malformed one is logged and skipped."""
         try:
-            message = mm.decode_message(raw, self._loads)
+            message = cm.decode(raw, self._loads)
         except ProtocolError as exc:
             self.logger.warning("skipping a malformed message on %r: %s", self.channel, exc)
             return
@@ -352,7 +342,7 @@ class PubSubManager(Manager):
         except Exception:
             self.logger.exception("handling a %s message failed", type(message).__name__)
 
-    def _handle(self, message: mm.ManagerMessage) -> None:
+    def _handle(self, message: mm.ManagerMessage | cm.ClusterMessage) -> None:
         delivery = self.delivery
         assert delivery is not None
         if isinstance(message, mm.EmitMessage):
@@ -383,6 +373,15 @@ class PubSubManager(Manager):
                 Manager.leave_room(self, message.sid, message.namespace, message.room)
         elif isinstance(message, mm.CloseRoomMessage):
             Manager.close_room(self, message.room, message.namespace)
+        elif self.cluster is not None and isinstance(message, cm.CLUSTER):
+            self.cluster.handle(message)
+
+    def cluster_request(
+        self, request: cm.ClusterRequest, gathering: Gathering | None = None
+    ) -> None:
+        if self.cluster is None:
+            raise UsageError("cluster-wide operations need a manager that serves a Server")
+        self.cluster.request(request, gathering)
 
     def _return_ack(
         self,

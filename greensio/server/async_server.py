@@ -32,6 +32,7 @@ from greensio.handlers import (
 )
 from greensio.managers.base import Manager
 from greensio.protocol.socketio.packets import Codec, PacketCodec
+from greensio.server.async_cluster import AsyncClusterOperations
 from greensio.server.async_events import AsyncServerEvents
 from greensio.server.async_remote_client import AsyncRemoteClient
 from greensio.server.async_rooms import AsyncRoomsAndSessions
@@ -49,7 +50,9 @@ def _refuse_unknown(kwargs: dict[str, Any]) -> None:
         raise TypeError(f"unexpected keyword argument {next(iter(kwargs))!r}")
 
 
-class AsyncServer(AsyncRoomsAndSessions, HandlerRegistration, ListenerRegistration):
+class AsyncServer(
+    AsyncRoomsAndSessions, AsyncClusterOperations, HandlerRegistration, ListenerRegistration
+):
     """A Socket.IO server.
 
     Args:
@@ -119,6 +122,7 @@ class AsyncServer(AsyncRoomsAndSessions, HandlerRegistration, ListenerRegistrati
         self.delivery = LocalDelivery(self.eio, self.codec, self.clients, self.listeners)
         self.delivery.disconnect_sid = functools.partial(self.disconnect, ignore_queue=True)
         self.manager.set_server(self.delivery)
+        self._cluster_setup()
         self.events = AsyncServerEvents(
             self.eio,
             self.backend,

@@ -33,6 +33,7 @@ from greensio.handlers import (
 )
 from greensio.managers.base import Manager
 from greensio.protocol.socketio.packets import Codec, PacketCodec
+from greensio.server.cluster import ClusterOperations
 from greensio.server.delivery import LocalDelivery
 from greensio.server.events import ServerEvents
 from greensio.server.listeners import ListenerRegistration, Listeners
@@ -50,7 +51,7 @@ def _refuse_unknown(kwargs: dict[str, Any]) -> None:
         raise TypeError(f"unexpected keyword argument {next(iter(kwargs))!r}")
 
 
-class Server(RoomsAndSessions, HandlerRegistration, ListenerRegistration):
+class Server(RoomsAndSessions, ClusterOperations, HandlerRegistration, ListenerRegistration):
     """A Socket.IO server.
 
     Args:
@@ -119,6 +120,7 @@ class Server(RoomsAndSessions, HandlerRegistration, ListenerRegistration):
         self.delivery = LocalDelivery(self.eio, self.codec, self.clients, self.listeners)
         self.delivery.disconnect_sid = functools.partial(self.disconnect, ignore_queue=True)
         self.manager.set_server(self.delivery)
+        self._cluster_setup()
         self.events = ServerEvents(
             self.eio,
             self.backend,
