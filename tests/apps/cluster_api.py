@@ -15,8 +15,10 @@ Written once, for asyncio; scripts/unasync.py makes the ``Server`` twin
     server_emit    server_side_emit(event, data)
     server_call    server_side_call(event, data, timeout=) -> the list
     bcall          broadcast_call(event, data, to=, skip_sid=, timeout=) -> {sid: reply}
+    emit           emit(event, data, to=)
     session        save {"value": data} as the requester's session
-    rooms          rooms(sid) of this node; sid: the requester's; nodes: the others it knows
+    rooms          rooms(sid) of this node; sid: the requester's; pid: the node's
+    nodes          how many other greensio nodes it knows
     heard          the server-side events this node's handlers got
 """
 
@@ -97,6 +99,8 @@ def build(socketio, manager=None, url="", channel="socketio", manager_options=No
                 skip_sid=op.get("skip_sid"),
                 timeout=op.get("timeout", 10),
             )
+        elif kind == "emit":
+            sio.emit(op["event"], op.get("data"), to=op.get("to"))
         elif kind == "session":
             sio.save_session(sid, {"value": op.get("data")})
         elif kind == "rooms":
@@ -106,6 +110,8 @@ def build(socketio, manager=None, url="", channel="socketio", manager_options=No
         elif kind == "nodes":
             link = getattr(sio.manager, "cluster", None)
             return 0 if link is None else link.count()
+        elif kind == "pid":
+            return os.getpid()
         elif kind == "heard":
             return heard
         return "ok"
