@@ -12,7 +12,8 @@ Theory of operation (python-socketio's ``PubSubManager``, with its JSON messages
 - ``emit(callback=)`` and ``call()`` to a sid of another node: the emit carries
   ``callback: [to, namespace, id]``, and the ack comes back as a ``callback`` message for this
   node's ``host_id`` (``greensio.managers.remote_acks``).
-- Membership (``get_participants``, ``rooms``) stays local, as in python-socketio.
+- Membership (``get_participants``, ``rooms``) stays local, as in python-socketio. Cluster-wide
+  operations (``fetch_sockets``, ...): ``greensio.managers.cluster``, hooked into ``_handle``.
 
 Publishing never waits on the network: messages go to a bounded ``Outbox`` drained by a publisher
 task that reconnects with backoff; the ``Listener`` task subscribes, reconnects and runs the
@@ -161,6 +162,8 @@ class PubSubManager(Manager):
     def close(self, timeout: float = 5.0) -> None:
         """Publish what is waiting (at most ``timeout`` seconds), then stop the listener and
         the publisher."""
+        if self.cluster is not None:
+            self.cluster.close()  # its bye goes out with the rest
         self.flush(timeout)
         if self.listener is not None:
             self.listener.closed = True
@@ -376,12 +379,10 @@ class PubSubManager(Manager):
         elif self.cluster is not None and isinstance(message, cm.CLUSTER):
             self.cluster.handle(message)
 
-    def cluster_request(
-        self, request: cm.ClusterRequest, gathering: Gathering | None = None
-    ) -> None:
+    def cluster_request(self, request: cm.ClusterRequest, gather: Gathering | None = None) -> None:
         if self.cluster is None:
             raise UsageError("cluster-wide operations need a manager that serves a Server")
-        self.cluster.request(request, gathering)
+        self.cluster.request(request, gather)
 
     def _return_ack(
         self,

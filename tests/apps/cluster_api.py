@@ -18,7 +18,7 @@ Written once, for asyncio; scripts/unasync.py makes the ``Server`` twin
     emit           emit(event, data, to=)
     session        save {"value": data} as the requester's session
     rooms          rooms(sid) of this node; sid: the requester's; pid: the node's
-    nodes          how many other greensio nodes it knows
+    nodes          how many other greensio nodes it knows; close_manager: manager.close()
     heard          the server-side events this node's handlers got
 """
 
@@ -110,6 +110,8 @@ def build(socketio, manager=None, url="", channel="socketio", manager_options=No
         elif kind == "nodes":
             link = getattr(sio.manager, "cluster", None)
             return 0 if link is None else link.count()
+        elif kind == "close_manager":
+            sio.manager.close()
         elif kind == "pid":
             return os.getpid()
         elif kind == "heard":

@@ -138,14 +138,16 @@ def test_broadcast_call_with_a_silent_and_a_leaving_remote_client(kind, request)
                 silent.close()
 
 
-def test_a_closing_node_says_bye(redis):
+def test_a_closing_node_says_bye_and_a_dead_one_is_forgotten(redis):
     channel = channel_name()
-    with nodes(*(greensio_node("redis", redis.url, channel) for _ in range(2))) as (a, b):
-        with members(a.url) as (a1,):
-            with members(b.url) as (b1,):
-                know_each_other((a1, 1), (b1, 1))
-            b.stop()  # SIGTERM: its manager closes, and says bye
-            wait_until(lambda: a1.do("nodes") == 0, 20 * UNIT)
+    with nodes(*(greensio_node("redis", redis.url, channel) for _ in range(3))) as (a, b, c):
+        with members(a.url, b.url) as (a1, b1):
+            with members(c.url) as (c1,):
+                know_each_other((a1, 2), (b1, 2), (c1, 2))
+            assert b1.do("close_manager") == "ok"  # its bye: forgotten at once
+            wait_until(lambda: a1.do("nodes") == 1, 5 * UNIT)
+            c.stop()  # SIGTERM, no bye: forgotten after 3 missed heartbeats (15 s)
+            wait_until(lambda: a1.do("nodes") == 0, 40 * UNIT)
             assert a1.do("server_call", event="whoami", timeout=60, wait=20 * UNIT) == []
 
 
