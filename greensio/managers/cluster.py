@@ -107,6 +107,7 @@ class _Node(Protocol):
     host_id: str
     logger: logging.Logger
     cluster_serve: Serve | None
+    outbox: Any
 
     def _put(self, address: str | None, body: bytes) -> None: ...
 
@@ -137,10 +138,10 @@ class ClusterLink:
             now = self.backend.monotonic()
             if listener.subscribed.is_set() and listener.subscriptions != announced:
                 announced, last = listener.subscriptions, now
-                self.publish(cm.Heartbeat(self.manager.host_id, "hello"))
+                self._heartbeat("hello")
             elif announced and now - last >= self.interval:
                 last = now
-                self.publish(cm.Heartbeat(self.manager.host_id, "alive"))
+                self._heartbeat("alive")
             self.backend.sleep(min(0.25, self.interval / 4))
 
     def count(self) -> int:
@@ -154,21 +155,28 @@ class ClusterLink:
     def close(self) -> None:
         if not self.closed:
             self.closed = True
-            self.publish(cm.Heartbeat(self.manager.host_id, "bye"))
+            self._heartbeat("bye")
 
     # --- requests --------------------------------------------------------------------------------
     def request(self, request: cm.ClusterRequest, gathering: Gathering | None) -> None:
         """Publish ``request`` for the other nodes; their replies go to ``gathering``."""
-        request = dataclasses.replace(request, host_id=self.manager.host_id)
-        if gathering is not None:
-            request_id = next(self._ids)
-            request = dataclasses.replace(request, request_id=request_id)
+        request_id = next(self._ids) if gathering is not None else None
+        request = dataclasses.replace(request, host_id=self.manager.host_id, request_id=request_id)
+        body = cm.encode(request, self.dumps)  # a caller's non-JSON data raises here
+        if gathering is not None and request_id is not None:
             self._pending[request_id] = gathering
             gathering.on_close = functools.partial(self._pending.pop, request_id, None)
-        body = cm.encode(request, self.dumps)  # a caller's non-JSON data raises here
-        if gathering is not None:
             gathering.expect(self.count())
         self.manager._put(None, body)
+
+    def _heartbeat(self, state: str) -> None:
+        """Publish a heartbeat, unless the broker is unreachable or the buffer is full: a
+        heartbeat must never take the place of an emit in the bounded buffer (and a stale one
+        says nothing). ``hello`` goes out again after the next subscription."""
+        outbox = self.manager.outbox
+        if outbox is not None and (outbox.failures or len(outbox) >= outbox.limit - 1):
+            return
+        self.publish(cm.Heartbeat(self.manager.host_id, state))
 
     def publish(self, message: cm.ClusterMessage) -> None:
         self.manager._put(None, cm.encode(message, self.dumps))
@@ -183,7 +191,7 @@ class ClusterLink:
                 return
             self.peers[host_id] = self.backend.monotonic()
             if message.state == "hello" and not self.closed:
-                self.publish(cm.Heartbeat(self.manager.host_id, "alive"))
+                self._heartbeat("alive")
             return
         self.peers[host_id] = self.backend.monotonic()
         if isinstance(message, cm.ClusterReply):
