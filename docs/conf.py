@@ -71,6 +71,10 @@ nitpick_ignore = [
     ("py:class", "greensio.engineio.requests.RequestHandler"),
     ("py:class", "greensio.backends.base.AsyncBackend"),
     ("py:class", "greensio.server.async_remote_client.AsyncRemoteClient"),
+    # the manager side of cluster-wide operations (greensio.managers.cluster)
+    ("py:class", "Serve"),
+    ("py:class", "Gathering"),
+    ("py:class", "ClusterRequest"),
     # greensio/client/client.py (generated from the asyncio sources by the lead's script, not
     # edited here): napoleon reads the ``namespaces`` property's first line, "<text> (<text>):
     # <text>", as "<type>: <description>", and the two "types" are not classes.
