@@ -115,6 +115,8 @@ class Contender:
     name: str
     argv: tuple[str, ...]
     worker: bool = False
+    #: The scenarios it serves (None: all).
+    scenarios: tuple[str, ...] | None = None
 
 
 def _gunicorn(worker_class: str, module: str) -> tuple[str, ...]:
@@ -157,7 +159,15 @@ CONTENDERS = [
     # The asyncio servers (AsyncServer behind ASGIApp), both under uvicorn.
     Contender("greensio-uvicorn", (*UVICORN, "greensio")),
     Contender("psio-uvicorn", (*UVICORN, "socketio")),
+    # Not a Socket.IO server: the least any ASGI one can cost under uvicorn (echo and idle only;
+    # bench/servers/uvicorn_floor.py), the ceiling of the asyncio rows' ratios.
+    Contender(
+        "floor-uvicorn",
+        (sys.executable, str(SERVERS / "uvicorn_floor.py"), "--port", "{port}"),
+        scenarios=("echo", "idle"),
+    ),
 ]
+CONTENDERS_BY_NAME = {c.name: c for c in CONTENDERS}
 #: (greensio contender, peer) pairs for the ratio table.
 PAIRS = [
     ("greensio-pywsgi", "psio-pywsgi"),
@@ -166,6 +176,7 @@ PAIRS = [
     ("greensio-gunicorn", "node"),
     ("greensio-uvicorn", "psio-uvicorn"),
     ("greensio-uvicorn", "node"),
+    ("greensio-uvicorn", "floor-uvicorn"),
 ]
 PROFILED = "greensio-pywsgi"
 #: Other processes using more CPU than this (in cores) during a run get that run flagged.
@@ -500,7 +511,8 @@ def render(summary: dict, ratio_table: dict, scenarios: list[str], names: list[s
         for name in names:
             cell = row.get(name)
             if cell is None:
-                cells.append("failed")
+                served = CONTENDERS_BY_NAME[name].scenarios
+                cells.append("failed" if served is None or scenario in served else "-")
                 continue
             mark = "*" if cell["incomplete"] else ""
             rounds = "" if cell["n"] == ROUNDS else f" ({cell['n']}/{ROUNDS})"
@@ -586,6 +598,8 @@ def run_all(scenarios: list[str], contenders: list[Contender], profile: bool) ->
         for rnd in range(ROUNDS):
             shift = rnd % len(contenders)
             for contender in contenders[shift:] + contenders[:shift]:
+                if contender.scenarios is not None and scenario not in contender.scenarios:
+                    continue
                 record = run_one(scenario, contender, rnd, profile)
                 runs.append(record)
                 status = record.get("error") or "ok"

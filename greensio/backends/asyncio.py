@@ -13,6 +13,7 @@ generated from the async sources (scripts/unasync.py).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import logging
 import time
@@ -53,6 +54,61 @@ def _run_logged(fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
         logger.exception("%s failed", getattr(fn, "__qualname__", fn))
 
 
+class _Yield:
+    """An awaitable that hands ``value`` (what a coroutine yielded: a future, or None for a bare
+    pass) to the task running it, as that coroutine would have."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __await__(self) -> Any:
+        return (yield self.value)
+
+
+async def _resume(coro: Any, yielded: Any, context: contextvars.Context) -> Any:
+    """Drive ``coro`` on from where ``start_eagerly`` left it, each step in its own ``context``:
+    each future it waits for is the task's to wait for; what is thrown into the task (a
+    cancellation) is thrown into ``coro``."""
+    while True:
+        try:
+            await _Yield(yielded)
+        except BaseException as exc:  # noqa: BLE001 - passed on to the coroutine, as a task does
+            try:
+                yielded = context.run(coro.throw, exc)
+            except StopIteration as stop:
+                return stop.value
+            continue
+        try:
+            yielded = context.run(coro.send, None)
+        except StopIteration as stop:
+            return stop.value
+
+
+def start_eagerly(coro: Any) -> asyncio.Task[Any] | None:
+    """Run ``coro`` now, up to the first point where it waits; None when it finished there (an
+    exception it raised is raised here), else the task that runs the rest. Most handlers and
+    most ASGI sends never wait: they then cost no task and no pass of the loop (Python 3.12's
+    eager tasks, on every version). As in a task of its own, ``coro`` runs in a copy of the
+    caller's context variables, the same copy throughout."""
+    context = contextvars.copy_context()
+    try:
+        yielded = context.run(coro.send, None)
+    except StopIteration:
+        return None
+    return asyncio.get_running_loop().create_task(_resume(coro, yielded, context))
+
+
+def _start_logged(fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    try:
+        result = fn(*args)
+        if inspect.iscoroutine(result):
+            start_eagerly(result)
+    except Exception:
+        logger.exception("%s failed", getattr(fn, "__qualname__", fn))
+
+
 class _Done:
     """What ``spawn`` returns for a plain function, which has already run: a finished task."""
 
@@ -81,6 +137,10 @@ class AsyncioBackend:
 
     def run_soon(self, fn: Callable[..., Any], *args: Any) -> None:
         asyncio.get_running_loop().call_soon(_run_logged, fn, args)
+
+    def start(self, fn: Callable[..., Any], *args: Any) -> None:
+        """``run_soon``, but a coroutine runs at once up to its first wait (``start_eagerly``)."""
+        _start_logged(fn, args)
 
     def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
         asyncio.get_running_loop().call_soon(fn, *args)

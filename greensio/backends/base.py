@@ -84,6 +84,11 @@ class CoreBackend(Protocol):
         must not raise (wrap it). For the per-event handler tasks, where spawn cost matters."""
         ...
 
+    def start(self, fn: Callable[..., Any], *args: Any) -> None:
+        """``run_soon`` for a task that may start in the caller: asyncio runs a coroutine at once
+        up to its first wait (the rest in a task); the greenlet backends are ``run_soon``."""
+        ...
+
     def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` (briefly: it must not block) once the running task next blocks or
         yields. Cooperative backends only: with threads it runs in a task of its own."""

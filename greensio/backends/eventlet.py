@@ -135,6 +135,8 @@ class EventletBackend:
         # spawn_n: a bare green thread, with no result to keep (cheaper than spawn).
         eventlet.spawn_n(_guarded, fn, args, {})
 
+    start = run_soon
+
     def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
         # A timer due now, fired by the hub in its own greenlet when the running task yields.
         hubs.get_hub().schedule_call_global(0, fn, *args)

@@ -82,6 +82,8 @@ class GeventBackend:
             pool = hub._greensio_tasks = _TaskPool(hub)
         pool.submit(fn, args)
 
+    start = run_soon
+
     def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
         gevent.get_hub().loop.run_callback(fn, *args)  # run by the hub, in its own greenlet
 

@@ -30,21 +30,24 @@ class TaskQueue:
         self.backend = backend
         self.logger = logger
         self._lock = backend.atomic_lock()  # guards the deque and the flag only
-        self._tasks: collections.deque[tuple[Callable[..., Any], tuple[Any, ...]]] = (
-            collections.deque()
-        )
+        #: The calls waiting (made when one has to wait, dropped when none is left: an idle
+        #: peer's queue holds nothing).
+        self._tasks: collections.deque[tuple[Callable[..., Any], tuple[Any, ...]]] | None = None
         self._running = False
 
     def run_in_order(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` after every call queued before it."""
         if self.claim(fn, args):
-            self.backend.run_soon(self.drain)
+            self.backend.start(self.drain)
 
     def claim(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> bool:
         """Queue ``fn(*args)``, unless nothing is queued or running: then mark the queue busy and
         return True, and the caller must run ``drain()`` (the call is its first item)."""
         with self._lock:
-            self._tasks.append((fn, args))
+            tasks = self._tasks
+            if tasks is None:
+                tasks = self._tasks = collections.deque()
+            tasks.append((fn, args))
             if self._running:
                 return False
             self._running = True
@@ -58,10 +61,12 @@ class TaskQueue:
         """Run the queued calls until there are none (the queue is then idle again)."""
         while True:
             with self._lock:
-                if not self._tasks:
+                tasks = self._tasks
+                if not tasks:
+                    self._tasks = None
                     self._running = False
                     return
-                fn, args = self._tasks.popleft()
+                fn, args = tasks.popleft()
             run_guarded(fn, args, self.logger)
 
 

@@ -24,6 +24,8 @@ class ThreadingBackend:
     def run_soon(self, fn: Callable[..., Any], *args: Any) -> None:
         self.spawn(fn, *args)
 
+    start = run_soon
+
     def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
         self.spawn(fn, *args)
 

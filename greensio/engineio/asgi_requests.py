@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Awaitable
 from typing import Any
 
 from greensio.engineio.async_polling import serve_poll, serve_post
@@ -31,11 +32,18 @@ _MESSAGE_TOO_BIG = 1009
 class AsgiRequestHandler(RequestRouting):
     """The ASGI request side of the asyncio Engine.IO server; see the module docstring."""
 
-    async def handle_request(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve one Engine.IO request: an ``http`` or a ``websocket`` scope."""
+    def handle_request(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        """Serve one Engine.IO request: an ``http`` or a ``websocket`` scope. (A plain function
+        returning the coroutine that serves it: one frame less for each WebSocket to keep.)"""
+        if scope["type"] == "websocket":
+            return self._websocket(scope, receive, send)
+        return self._http(scope, receive, send)
+
+    async def _route_scope(
+        self, scope: Scope, method: str
+    ) -> tuple[dict[str, Any], Route, Socket | None]:
+        """The request's environ, and where the core routes it."""
         environ = asgi.environ_from_scope(scope)
-        websocket = scope["type"] == "websocket"
-        method = "GET" if websocket else environ["REQUEST_METHOD"]
         q = http.query(environ)
         where, sock = self._route(method, q, environ)
         if sock is not None and method == "GET" and sock.session.upgrading:
@@ -43,9 +51,10 @@ class AsgiRequestHandler(RequestRouting):
             where, sock = self._route(method, q, environ)
         if where is REFUSED_ORIGIN:
             self.logger.info("refused origin %r", environ.get("HTTP_ORIGIN"))
-        if websocket:
-            await self._websocket(where, sock, environ, receive, send)
-            return
+        return environ, where, sock
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        environ, where, sock = await self._route_scope(scope, scope.get("method", "GET"))
         cors = [] if where is REFUSED_ORIGIN else self.settings.cors.headers(environ)
         action = where.action
         if action is Action.PREFLIGHT:
@@ -76,47 +85,15 @@ class AsgiRequestHandler(RequestRouting):
         headers = cors + http.cookie_headers(self.settings.cookie, sock.sid)
         await asgi.respond(send, 200, sock.session.open_packet(), headers)
 
-    async def _websocket(
-        self,
-        where: Route,
-        sock: Socket | None,
-        environ: dict[str, Any],
-        receive: Receive,
-        send: Send,
-    ) -> None:
-        """A ``websocket`` scope: a new session over it, or an upgrade's probe; refused (closed
-        before the handshake completes: a 403 to the client) when the core says so."""
-        if (await receive())["type"] != "websocket.connect":
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A ``websocket`` scope: opened (``_open_websocket``), then read until it ends; each
+        message through the core, its events dispatched (the Socket.IO layer queues handlers:
+        nothing here waits for one). The loop is here, not in a coroutine of its own: one frame
+        per connection."""
+        opened = await self._open_websocket(scope, receive, send)
+        if opened is None:
             return
-        if where.action is Action.OPEN_WEBSOCKET:
-            sock = self._new_socket(environ, Transport.WEBSOCKET)
-            if sock is None:
-                await send({"type": "websocket.close", "code": 1008})
-                return
-            ws = await self._accept(send)
-            self._websocket_opened(sock, ws)
-            await self._read(sock, ws, receive, probe=False)
-            return
-        if where.action is not Action.UPGRADE or sock is None:
-            self.logger.info("WebSocket refused: %s", where.message)
-            await send({"type": "websocket.close", "code": 1008})
-            return
-        with sock.lock:
-            attached = sock.session.attach_probe()
-        ws = await self._accept(send)
-        if not attached:
-            ws.close()  # refused as attach_probe says: accepted, then closed (as engine.io)
-            await ws.wait_sent(self.settings.ping_timeout)
-            return
-        await self._read(sock, ws, receive, probe=True)
-
-    async def _accept(self, send: Send) -> AsgiWebSocket:
-        await send({"type": "websocket.accept"})
-        return AsgiWebSocket(send, self.settings.max_http_buffer_size)
-
-    async def _read(self, sock: Socket, ws: AsgiWebSocket, receive: Receive, probe: bool) -> None:
-        """Read until the WebSocket ends; each message through the core, its events dispatched
-        (the Socket.IO layer queues handlers: nothing here waits for one)."""
+        sock, ws, probe = opened
         session = sock.session
         while not session.closed:
             message = await receive()
@@ -135,6 +112,7 @@ class AsgiRequestHandler(RequestRouting):
                 ws.close(_MESSAGE_TOO_BIG)
                 break
             events, outcome = self._websocket_message(sock, ws, data, probe)
+            del message, data  # not kept while the connection idles
             if outcome.reply:
                 # The 3probe is on its way before any later request of the session is answered
                 # (as Node, which writes it at once); requests wait for the probe meanwhile.
@@ -144,8 +122,43 @@ class AsgiRequestHandler(RequestRouting):
             if outcome.end is not None:
                 break
             self.dispatch(sock, events)
+            del events
         self._websocket_ended(sock, ws, probe)
         await ws.wait_sent(self.settings.ping_timeout)
+
+    async def _open_websocket(
+        self, scope: Scope, receive: Receive, send: Send
+    ) -> tuple[Socket, AsgiWebSocket, bool] | None:
+        """A new session over the WebSocket, or an upgrade's probe: the socket, the accepted
+        WebSocket and whether it is a probe; None when refused (closed before the handshake
+        completes: a 403 to the client) as the core says."""
+        environ, where, sock = await self._route_scope(scope, "GET")
+        if (await receive())["type"] != "websocket.connect":
+            return None
+        if where.action is Action.OPEN_WEBSOCKET:
+            sock = self._new_socket(environ, Transport.WEBSOCKET)
+            if sock is None:
+                await send({"type": "websocket.close", "code": 1008})
+                return None
+            ws = await self._accept(send)
+            self._websocket_opened(sock, ws)
+            return sock, ws, False
+        if where.action is not Action.UPGRADE or sock is None:
+            self.logger.info("WebSocket refused: %s", where.message)
+            await send({"type": "websocket.close", "code": 1008})
+            return None
+        with sock.lock:
+            attached = sock.session.attach_probe()
+        ws = await self._accept(send)
+        if not attached:
+            ws.close()  # refused as attach_probe says: accepted, then closed (as engine.io)
+            await ws.wait_sent(self.settings.ping_timeout)
+            return None
+        return sock, ws, True
+
+    async def _accept(self, send: Send) -> AsgiWebSocket:
+        await send({"type": "websocket.accept"})
+        return AsgiWebSocket(send, self.settings.max_http_buffer_size)
 
 
 async def _let_probe_catch_up(sock: Socket) -> None:

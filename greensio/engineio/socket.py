@@ -66,7 +66,7 @@ class EngineSocket(Generic[S]):
         self.environ = environ
         backend = server.backend
         self.lock = backend.atomic_lock() if server.atomic_sections else backend.lock()
-        self.wake = server.backend.event()
+        self._wake: Any = None  # the ``wake`` event, made when first needed
         self.ws: (
             WebSocketConnection | ForeignWebSocket | AsgiWebSocket | AsyncClientWebSocket | None
         ) = None
@@ -81,6 +81,15 @@ class EngineSocket(Generic[S]):
         self._bounded: EngineSession | None = (
             session if self._limit and isinstance(session, EngineSession) else None
         )
+
+    @property
+    def wake(self) -> Any:
+        """Set when a waiting poll (or the client's writer) should look again: the backend's
+        Event, made on first use (a WebSocket session never needs one)."""
+        wake = self._wake
+        if wake is None:
+            wake = self._wake = self.server.backend.event()
+        return wake
 
     # --- output ----------------------------------------------------------------------------------
     def send_messages(self, messages: list[str | bytes]) -> None:

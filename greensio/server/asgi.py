@@ -9,6 +9,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from greensio.engineio.asgi_requests import AsgiRequestHandler
+from greensio.engineio.async_server import AsyncEngineIOServer
+from greensio.server.async_server import AsyncServer
 from greensio.server.static import StaticFiles
 from greensio.transports import asgi
 from greensio.transports.asgi import Receive, Scope, Send
@@ -46,6 +49,7 @@ class ASGIApp:
         self.socketio_path = "/" + socketio_path.strip("/")
         self.on_startup = on_startup
         self.on_shutdown = on_shutdown
+        self._serve = _entry_point(socketio_server)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -54,7 +58,7 @@ class ASGIApp:
             return
         path = scope.get("path", "")
         if path == self.socketio_path or path.startswith(self.socketio_path + "/"):
-            await self.engineio_server.handle_request(scope, receive, send)
+            await self._serve(scope, receive, send)
             return
         if kind == "http":
             found = self.static_files.find(path)
@@ -102,3 +106,15 @@ async def _call(hook: Callable[[], Any] | None) -> None:
         result = hook()
         if inspect.isawaitable(result):
             await result
+
+
+def _entry_point(server: Any) -> Callable[..., Any]:
+    """Where Socket.IO requests go: ``server.handle_request``, or straight to the Engine.IO
+    server's ASGI request handler when neither layer's ``handle_request`` is overridden. Each
+    layer is a coroutine frame that a WebSocket connection keeps for as long as it lasts."""
+    eio = server.eio if type(server).handle_request is AsyncServer.handle_request else server
+    if type(eio).handle_request is AsyncEngineIOServer.handle_request and isinstance(
+        eio.requests, AsgiRequestHandler
+    ):
+        return eio.requests.handle_request
+    return server.handle_request

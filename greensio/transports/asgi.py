@@ -17,11 +17,27 @@ import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from greensio.backends.asyncio import start_eagerly
+
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 logger = logging.getLogger("greensio.websocket")
+
+
+#: Header name -> environ key, kept for the names seen first (every connection holds these keys:
+#: one string each, shared, instead of one per connection).
+_KEYS: dict[bytes, str] = {}
+_MAX_KEYS = 256
+
+
+def _environ_key(raw_name: bytes) -> str:
+    name = raw_name.decode("latin-1").upper().replace("-", "_")
+    key = name if name in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + name
+    if len(_KEYS) < _MAX_KEYS:
+        _KEYS[raw_name] = key
+    return key
 
 
 def environ_from_scope(scope: Scope) -> dict[str, Any]:
@@ -46,12 +62,10 @@ def environ_from_scope(scope: Scope) -> dict[str, Any]:
     if server:
         environ["SERVER_NAME"], environ["SERVER_PORT"] = server[0], str(server[1])
     for raw_name, raw_value in headers:
-        name = raw_name.decode("latin-1").upper().replace("-", "_")
+        key = _KEYS.get(raw_name)
+        if key is None:
+            key = _environ_key(raw_name)
         value = raw_value.decode("latin-1")
-        if name == "CONTENT_TYPE" or name == "CONTENT_LENGTH":
-            environ[name] = value
-            continue
-        key = "HTTP_" + name
         # Repeated headers join with a comma, as a WSGI server does (cookies with "; ").
         if key in environ:
             value = environ[key] + ("; " if key == "HTTP_COOKIE" else ",") + value
@@ -119,7 +133,8 @@ class AsgiWebSocket:
 
     def __init__(self, send: Send, max_size: int) -> None:
         self._send = send
-        self._out: collections.deque[Any] = collections.deque()
+        #: What waits for the writer task (made when first needed: most writes go straight out).
+        self._out: collections.deque[Any] | None = None
         self._writer: asyncio.Task[None] | None = None
         self.closed = False
         #: The largest message this side accepts; a bigger one closes with 1009.
@@ -134,21 +149,31 @@ class AsgiWebSocket:
     def send_many(self, messages: list[str | bytes]) -> None:
         if self.closed:
             return
-        self._out.extend(messages)
         self.unsent += sum(map(len, messages))
-        self._start()
+        if self._writer is not None:  # behind what is already on its way: queued
+            self._queue().extend(messages)
+            return
+        for index, message in enumerate(messages):
+            # Straight to the ASGI server, which mostly takes a message without waiting; a
+            # send that waits is finished by the writer task, with the rest behind it.
+            if not self._send_now(_event(message), len(message)):
+                self._queue().extend(messages[index + 1 :])
+                return
 
     def close(self, code: int = 1000) -> None:
         """Close once what is queued is sent."""
         if self.closed:
             return
         self.closed = True
-        self._out.append((_CLOSE, code))
-        self._start()
+        if self._writer is not None:
+            self._queue().append((_CLOSE, code))
+        else:
+            self._send_now({"type": "websocket.close", "code": code}, 0)
 
     def abort(self) -> None:
         """Drop what is queued and close: for a client that stopped reading."""
-        self._out.clear()
+        if self._out is not None:
+            self._out.clear()
         self.unsent = 0
         self.closed = False
         self.close(1008)
@@ -159,28 +184,54 @@ class AsgiWebSocket:
         if writer is not None:
             await asyncio.wait([writer], timeout=timeout)
 
-    def _start(self) -> None:
-        if self._writer is None:
-            self._writer = asyncio.get_running_loop().create_task(self._write())
+    def _queue(self) -> collections.deque[Any]:
+        out = self._out
+        if out is None:
+            out = self._out = collections.deque()
+        return out
 
-    async def _write(self) -> None:
-        out, send = self._out, self._send
+    def _send_now(self, event: dict[str, Any], size: int) -> bool:
+        """Hand ``event`` to the ASGI server at once; False when that waits (the writer task
+        then finishes it and goes on with the queue)."""
         try:
+            pending = start_eagerly(self._send(event))
+        except Exception as exc:  # noqa: BLE001 - the peer went away: the read side ends it
+            self._failed(exc)
+            return True
+        if pending is None:
+            self.unsent = max(0, self.unsent - size)  # (0 once aborted)
+            return True
+        self._writer = asyncio.get_running_loop().create_task(self._write(pending, size))
+        return False
+
+    def _failed(self, exc: Exception) -> None:
+        logger.debug("WebSocket write failed: %r", exc)
+        self.closed = True
+        if self._out is not None:
+            self._out.clear()
+        self.unsent = 0
+
+    async def _write(self, pending: asyncio.Task[Any], size: int) -> None:
+        send = self._send
+        try:
+            await pending
+            self.unsent = max(0, self.unsent - size)
+            out = self._out
             while out:
                 item = out.popleft()
-                if type(item) is str:
-                    await send({"type": "websocket.send", "text": item})
-                elif type(item) is tuple:
+                if type(item) is tuple:
                     out.clear()
                     await send({"type": "websocket.close", "code": item[1]})
                     continue
-                else:
-                    await send({"type": "websocket.send", "bytes": bytes(item)})
-                self.unsent = max(0, self.unsent - len(item))  # (0 once aborted)
+                await send(_event(item))
+                self.unsent = max(0, self.unsent - len(item))
         except Exception as exc:  # noqa: BLE001 - the peer went away: the read side ends it
-            logger.debug("WebSocket write failed: %r", exc)
-            self.closed = True
-            out.clear()
-            self.unsent = 0
+            self._failed(exc)
         finally:
             self._writer = None
+
+
+def _event(message: str | bytes) -> dict[str, Any]:
+    if isinstance(message, str):
+        return {"type": "websocket.send", "text": message}
+    return {"type": "websocket.send", "bytes": bytes(message)}

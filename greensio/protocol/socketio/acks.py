@@ -16,7 +16,6 @@ caller's (``greensio/acks.py``).
 
 from __future__ import annotations
 
-import collections
 from typing import Generic, TypeVar
 
 E = TypeVar("E")
@@ -25,14 +24,14 @@ E = TypeVar("E")
 class AckTable(Generic[E]):
     """Pending acks by id, in the order they were added; see the module docstring."""
 
-    __slots__ = ("limit", "_entries", "_namespace_of")
+    __slots__ = ("limit", "_entries")
 
     def __init__(self, limit: int = 1000) -> None:
         if limit < 1:
             raise ValueError("an ack table holds at least one ack")
         self.limit = limit
-        self._entries: collections.OrderedDict[int, E] = collections.OrderedDict()
-        self._namespace_of: dict[int, str] = {}
+        #: ack id -> (namespace, entry), oldest first (a dict keeps insertion order).
+        self._entries: dict[int, tuple[str, E]] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -46,35 +45,29 @@ class AckTable(Generic[E]):
         evicted: list[E] = []
         entries = self._entries
         while len(entries) >= self.limit:
-            oldest_id, oldest = entries.popitem(last=False)
-            del self._namespace_of[oldest_id]
-            evicted.append(oldest)
-        entries[ack_id] = entry
-        self._namespace_of[ack_id] = namespace
+            evicted.append(entries.pop(next(iter(entries)))[1])
+        entries[ack_id] = (namespace, entry)
         return evicted
 
     def pop(self, ack_id: int) -> E | None:
         """The entry an ACK for ``ack_id`` resolves (None for an unknown id), now forgotten."""
-        if self._namespace_of.pop(ack_id, None) is None:
-            return None
-        return self._entries.pop(ack_id)
+        found = self._entries.pop(ack_id, None)
+        return None if found is None else found[1]
 
     def pop_entry(self, ack_id: int, entry: E) -> bool:
         """Forget ``entry`` if it is still the one pending under ``ack_id``; True if it was."""
-        if self._entries.get(ack_id) is not entry:
+        found = self._entries.get(ack_id)
+        if found is None or found[1] is not entry:
             return False
         del self._entries[ack_id]
-        del self._namespace_of[ack_id]
         return True
 
     def pop_namespace(self, namespace: str | None) -> list[E]:
         """Every entry of ``namespace`` (of all namespaces when None), now forgotten."""
+        entries = self._entries
         if namespace is None:
-            doomed = list(self._entries.values())
-            self._entries.clear()
-            self._namespace_of.clear()
+            doomed = [entry for _, entry in entries.values()]
+            entries.clear()
             return doomed
-        ids = [ack_id for ack_id, ns in self._namespace_of.items() if ns == namespace]
-        for ack_id in ids:
-            del self._namespace_of[ack_id]
-        return [self._entries.pop(ack_id) for ack_id in ids]
+        ids = [ack_id for ack_id, (ns, _) in entries.items() if ns == namespace]
+        return [entries.pop(ack_id)[1] for ack_id in ids]

@@ -53,7 +53,7 @@ class ServerSession:
         self.sids: dict[str, str] = {}
         self._pending: dict[str, Messages] = {}
         #: Namespaces the server disconnected: late packets of the client there are ignored.
-        self._left: set[str] = set()
+        self._left: set[str] | None = None  # made when a namespace is first left
         self._next_ack_id = 0
         self._connect_deadline: float | None = now + connect_timeout
 
@@ -83,7 +83,7 @@ class ServerSession:
     def _unjoined(self, packet: Packet) -> list[Event]:
         """A packet for a namespace the client is not in: ignored where the server just left it
         (it crossed the server's DISCONNECT), else a protocol error (spec: CONNECT first)."""
-        if packet.namespace in self._left:
+        if self._left is not None and packet.namespace in self._left:
             return []
         raise ProtocolError(f"{packet.type.name} on namespace {packet.namespace!r} before CONNECT")
 
@@ -92,7 +92,8 @@ class ServerSession:
         """Mark ``namespace`` pending under ``sid`` while the connect handler runs."""
         self.sids[namespace] = sid
         self._pending[namespace] = []
-        self._left.discard(namespace)
+        if self._left is not None:
+            self._left.discard(namespace)
         self._connect_deadline = None
 
     def accept_connect(self, namespace: str) -> Messages:
@@ -104,6 +105,8 @@ class ServerSession:
         if sid is None:
             return []
         held = self._pending.pop(namespace, [])
+        if not self._pending:
+            self._pending = {}  # (an emptied dict keeps its table: an idle client's is small)
         return [*self.codec.encode(Packet(PacketType.CONNECT, namespace, {"sid": sid})), *held]
 
     def refuse_connect(self, namespace: str, error: dict[str, Any]) -> Messages:
@@ -116,6 +119,8 @@ class ServerSession:
         """Server-side disconnect of one namespace: the DISCONNECT packet to send."""
         if self.sids.pop(namespace, None) is None:
             return []
+        if self._left is None:
+            self._left = set()
         self._left.add(namespace)
         held = self._pending.pop(namespace, None)
         if held is not None:
