@@ -61,6 +61,18 @@ def build(socketio, recovery_window=120, **options):
         }
 
     @sio.event
+    async def volatile_burst(sid):
+        await sio.emit("e", 0, to=sid)
+        await sio.emit("v", 1, to=sid, volatile=True)
+        await sio.emit("e", 1, to=sid)
+        await sio.emit("v", 2, to=sid, volatile=True)
+        await sio.emit("done", 3, to=sid)
+
+    @sio.event
+    async def volatile_alone(sid):
+        await sio.emit("v", "alone", to=sid, volatile=True)
+
+    @sio.event
     async def kept(sid, pid):
         return sio.recovery.store.is_kept(pid)
 

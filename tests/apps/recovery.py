@@ -62,6 +62,18 @@ def build(socketio, recovery_window=120, **options):
         }
 
     @sio.event
+    def volatile_burst(sid):
+        sio.emit("e", 0, to=sid)
+        sio.emit("v", 1, to=sid, volatile=True)
+        sio.emit("e", 1, to=sid)
+        sio.emit("v", 2, to=sid, volatile=True)
+        sio.emit("done", 3, to=sid)
+
+    @sio.event
+    def volatile_alone(sid):
+        sio.emit("v", "alone", to=sid, volatile=True)
+
+    @sio.event
     def kept(sid, pid):
         return sio.recovery.store.is_kept(pid)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import urllib.request
 
 import pytest
 
@@ -117,3 +118,79 @@ def test_a_client_disconnect_keeps_nothing(server, transports):
     assert seen["second"]["id"] != seen["first"]["id"]
     assert seen["after"] == []
     assert seen["state"]["rooms"] == [] and seen["state"]["is_recovered"] is False
+
+
+# --- the wire, against Node's server as the control ------------------------------------------------
+class RawPolling:
+    """A bare Engine.IO long-polling client (urllib): the wire as it is, no client library."""
+
+    def __init__(self, url: str) -> None:
+        self.base = url + "/socket.io/?EIO=4&transport=polling"
+        handshake = self.get(self.base)
+        assert handshake.startswith("0"), handshake
+        self.sid = json.loads(handshake[1:])["sid"]
+        self.url = f"{self.base}&sid={self.sid}"
+
+    @staticmethod
+    def get(url: str) -> str:
+        with urllib.request.urlopen(url, timeout=10 * UNIT) as response:
+            return response.read().decode()
+
+    def post(self, body: str) -> None:
+        request = urllib.request.Request(self.url, data=body.encode(), method="POST")
+        with urllib.request.urlopen(request, timeout=10 * UNIT) as response:
+            assert response.read() == b"ok"
+
+    def packets(self, want: int) -> list[str]:
+        """Socket.IO packets (the Engine.IO ``4`` stripped) until ``want`` came; PINGs answered."""
+        got: list[str] = []
+        for _ in range(50):
+            for packet in self.get(self.url).split("\x1e"):
+                if packet == "2":
+                    self.post("3")
+                elif packet.startswith("4"):
+                    got.append(packet[1:])
+            if len(got) >= want:
+                return got
+        raise AssertionError(f"only {got} arrived")
+
+
+def wire_shape(url: str) -> tuple[list[str], list[str]]:
+    """The CONNECT reply's keys and the types of a burst's event arguments."""
+    raw = RawPolling(url)
+    raw.post("40")
+    connect = raw.packets(1)[0]
+    assert connect.startswith("0{"), connect
+    reply = json.loads(connect[1:])
+    assert all(isinstance(value, str) and value for value in reply.values())
+    raw.post('42["burst",2]')
+    events = [json.loads(p[1:]) for p in raw.packets(2)]
+    assert [e[:2] for e in events] == [["e", 0], ["e", 1]]
+    assert events[0][2] != events[1][2]
+    return sorted(reply), [type(a).__name__ for e in events for a in e]
+
+
+def test_pid_and_offsets_are_shaped_as_node_sends_them(server):
+    node = node_with_packages("socket.io")
+    control = ServerProcess([node, str(JS_DIR / "recovery_server.js")]).start()
+    try:
+        expected = wire_shape(control.url)
+    finally:
+        control.stop()
+    assert expected == (["pid", "sid"], ["str", "int", "str"] * 2)
+    assert wire_shape(server.url) == expected
+
+
+# --- volatile ----------------------------------------------------------------------------------------
+def test_volatile_is_dropped_while_a_polling_client_has_a_packet_queued_and_no_get(server):
+    raw = RawPolling(server.url)
+    raw.post("40")
+    raw.packets(1)  # the CONNECT reply
+    # The handler emits 'e' 0 (queued: no GET takes it before the handler is done), volatile
+    # 'v' 1 (dropped), 'e' 1, volatile 'v' 2 (dropped), 'done'.
+    raw.post('42["volatile_burst"]')
+    got = [json.loads(p[1:]) for p in raw.packets(3)]
+    assert [e[:2] for e in got] == [["e", 0], ["e", 1], ["done", 3]]
+    # Nothing queued: a volatile emit goes.
+    raw.post('42["volatile_alone"]')
+    assert [json.loads(p[1:]) for p in raw.packets(1)] == [["v", "alone"]]
