@@ -37,7 +37,7 @@ from greensio.server.async_remote_client import AsyncRemoteClient
 from greensio.server.async_rooms import AsyncRoomsAndSessions
 from greensio.server.delivery import LocalDelivery
 from greensio.server.listeners import ListenerRegistration, Listeners
-from greensio.server.recovery import RecoveryOptions, ServerRecovery
+from greensio.server.recovery import ServerRecovery
 from greensio.server.recovery import volatile as _volatile
 
 default_logger = logging.getLogger("greensio.server")
@@ -99,7 +99,7 @@ class AsyncServer(AsyncRoomsAndSessions, HandlerRegistration, ListenerRegistrati
         if serializer not in ("default", "json", "msgpack"):
             raise exceptions.UsageError(f"unsupported serializer {serializer!r}")
         kwargs.pop("async_handlers", None)
-        recovery_options = RecoveryOptions.from_option(kwargs.pop("connection_state_recovery", None))
+        recovery_option = kwargs.pop("connection_state_recovery", None)
         #: ``backend=``: a backend object in place of ``async_mode``'s (tests: ``FakeBackend``).
         self.backend: AsyncBackend = kwargs.pop("backend", None) or get_async_backend(
             kwargs.pop("async_mode", None)
@@ -124,8 +124,8 @@ class AsyncServer(AsyncRoomsAndSessions, HandlerRegistration, ListenerRegistrati
         self.delivery = LocalDelivery(self.eio, self.codec, self.clients, self.listeners)
         self.delivery.disconnect_sid = functools.partial(self.disconnect, ignore_queue=True)
         self.manager.set_server(self.delivery)
-        self.recovery = recovery_options and ServerRecovery(
-            recovery_options, self.manager, self.backend.monotonic, self.eio.generate_id
+        self.recovery = ServerRecovery.from_option(
+            recovery_option, self.manager, self.backend.monotonic, self.eio.generate_id
         )
         self.events = AsyncServerEvents(
             self.eio,

@@ -54,6 +54,14 @@ class ServerRecovery:
         self.generate_id = generate_id
         self.store: RecoveryStore = store or MemoryRecoveryStore(options, generate_id())
 
+    @classmethod
+    def from_option(
+        cls, value: Any, manager: Manager, monotonic: Any, generate_id: Any
+    ) -> ServerRecovery | None:
+        """The server's recovery for its ``connection_state_recovery=``; None when off."""
+        options = RecoveryOptions.from_option(value)
+        return None if options is None else cls(options, manager, monotonic, generate_id)
+
     def stamp(
         self, event: str, args: list[Any], namespace: str, room: Any, skip: Any, excepted: Any
     ) -> list[Any]:

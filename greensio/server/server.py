@@ -36,7 +36,7 @@ from greensio.protocol.socketio.packets import Codec, PacketCodec
 from greensio.server.delivery import LocalDelivery
 from greensio.server.events import ServerEvents
 from greensio.server.listeners import ListenerRegistration, Listeners
-from greensio.server.recovery import RecoveryOptions, ServerRecovery
+from greensio.server.recovery import ServerRecovery
 from greensio.server.recovery import volatile as _volatile
 from greensio.server.remote_client import RemoteClient
 from greensio.server.rooms import RoomsAndSessions
@@ -99,9 +99,7 @@ class Server(RoomsAndSessions, HandlerRegistration, ListenerRegistration):
         if serializer not in ("default", "json", "msgpack"):
             raise exceptions.UsageError(f"unsupported serializer {serializer!r}")
         kwargs.pop("async_handlers", None)
-        recovery_options = RecoveryOptions.from_option(
-            kwargs.pop("connection_state_recovery", None)
-        )
+        recovery_option = kwargs.pop("connection_state_recovery", None)
         #: ``backend=``: a backend object in place of ``async_mode``'s (tests: ``FakeBackend``).
         self.backend: Backend = kwargs.pop("backend", None) or get_backend(
             kwargs.pop("async_mode", None)
@@ -126,8 +124,8 @@ class Server(RoomsAndSessions, HandlerRegistration, ListenerRegistration):
         self.delivery = LocalDelivery(self.eio, self.codec, self.clients, self.listeners)
         self.delivery.disconnect_sid = functools.partial(self.disconnect, ignore_queue=True)
         self.manager.set_server(self.delivery)
-        self.recovery = recovery_options and ServerRecovery(
-            recovery_options, self.manager, self.backend.monotonic, self.eio.generate_id
+        self.recovery = ServerRecovery.from_option(
+            recovery_option, self.manager, self.backend.monotonic, self.eio.generate_id
         )
         self.events = ServerEvents(
             self.eio,

@@ -120,7 +120,7 @@ def test_a_client_disconnect_keeps_nothing(server, transports):
     assert seen["state"]["rooms"] == [] and seen["state"]["is_recovered"] is False
 
 
-# --- the wire, against Node's server as the control ------------------------------------------------
+# --- the wire, against Node's server as the control -----------------------------------------------
 class RawPolling:
     """A bare Engine.IO long-polling client (urllib): the wire as it is, no client library."""
 
@@ -181,7 +181,7 @@ def test_pid_and_offsets_are_shaped_as_node_sends_them(server):
     assert wire_shape(server.url) == expected
 
 
-# --- volatile ----------------------------------------------------------------------------------------
+# --- volatile -------------------------------------------------------------------------------------
 def test_volatile_is_dropped_while_a_polling_client_has_a_packet_queued_and_no_get(server):
     raw = RawPolling(server.url)
     raw.post("40")

@@ -1,4 +1,4 @@
-"""Connection state recovery (Socket.IO v5, as Node's socket.io 4.6+): what is kept, what is replayed.
+"""Connection state recovery (Socket.IO v5, as Node's socket.io 4.6+): what is kept and replayed.
 
 Theory of operation
 -------------------
@@ -155,9 +155,7 @@ class RecoveryStore(Protocol):
         """Keep a session lost at the transport level."""
         ...
 
-    def restore(
-        self, namespace: str, pid: str, offset: str, now: float
-    ) -> RecoveredSession | None:
+    def restore(self, namespace: str, pid: str, offset: str, now: float) -> RecoveredSession | None:
         """The session ``pid`` back, with what it missed after ``offset``; None: not
         recoverable (unknown, expired, offset too old). A session is restored once."""
         ...
@@ -222,9 +220,7 @@ class MemoryRecoveryStore:
             self._sessions.popitem(last=False)
         self.expire(now)
 
-    def restore(
-        self, namespace: str, pid: str, offset: str, now: float
-    ) -> RecoveredSession | None:
+    def restore(self, namespace: str, pid: str, offset: str, now: float) -> RecoveredSession | None:
         self.expire(now)
         session = self._sessions.get(pid)
         if session is None or session.namespace != namespace:
@@ -234,9 +230,7 @@ class MemoryRecoveryStore:
         if seq is None:
             return None
         rooms = set(session.rooms)
-        missed = [
-            e.data for e in self._after(seq) if e.reaches(namespace, session.sid, rooms)
-        ]
+        missed = [e.data for e in self._after(seq) if e.reaches(namespace, session.sid, rooms)]
         return RecoveredSession(session.pid, session.sid, session.rooms, session.data, missed)
 
     def expire(self, now: float) -> None:
