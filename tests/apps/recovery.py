@@ -74,6 +74,17 @@ def build(socketio, recovery_window=120, **options):
         sio.emit("v", "alone", to=sid, volatile=True)
 
     @sio.event
+    def drop_transport(sid):
+        """Fail this client's transport from the server side (as a write error would)."""
+        sock = sio.eio.sockets[sio.manager.eio_sid_from_sid(sid, "/")]
+        with sock.lock:
+            events = sock.session.transport_closed(error=True)
+            if sock.ws is not None:
+                sock.ws.abort()
+            sock.wake.set()
+        sio.eio.dispatch(sock, events)
+
+    @sio.event
     def kept(sid, pid):
         return sio.recovery.store.is_kept(pid)
 

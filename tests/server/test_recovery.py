@@ -10,9 +10,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import threading
+import time
 import urllib.request
 
 import pytest
+
+import greensio
 
 from tests.support.node import JS_DIR, node_with_packages
 from tests.support.servers import UNIT, ServerProcess, python_server
@@ -194,3 +198,44 @@ def test_volatile_is_dropped_while_a_polling_client_has_a_packet_queued_and_no_g
     # Nothing queued: a volatile emit goes.
     raw.post('42["volatile_alone"]')
     assert [json.loads(p[1:]) for p in raw.packets(1)] == [["v", "alone"]]
+
+
+# --- greensio's client ---------------------------------------------------------------------------
+def test_greensios_client_recovers_after_the_server_fails_its_transport(server, transports):
+    events: list[tuple] = []
+    connected = threading.Event()
+    client = greensio.Client(
+        async_mode="threading",
+        handle_sigint=False,
+        reconnection_delay=2 * UNIT,
+        randomization_factor=0,
+    )
+    client.on("e", lambda value: events.append(("e", value)))
+    client.on("m", lambda value: events.append(("m", value)))
+    client.on("v", lambda value: events.append(("v", value)))
+    client.on("connect", connected.set)
+    try:
+        client.connect(server.url, transports=transports, wait_timeout=10 * UNIT)
+        first_sid = client.get_sid()
+        assert client.is_recovered() is False
+        assert client.call("join", "r1", timeout=10 * UNIT) == "ok"
+        assert client.call("burst", 2, timeout=10 * UNIT) == 2
+        deadline = time.monotonic() + 10 * UNIT
+        while len(events) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        # The offsets are taken off: handlers get the arguments as the server emitted them.
+        assert events == [("e", 0), ("e", 1)]
+        connected.clear()
+        client.emit("drop_transport")
+        assert connected.wait(20 * UNIT), server.log
+        assert client.is_recovered() is True
+        assert client.get_sid() == first_sid
+        state = client.call("state", timeout=10 * UNIT)
+        assert state["rooms"] == ["r1"] and state["session"] == {"mark": "joined r1"}
+        assert state["is_recovered"] is True
+        deadline = time.monotonic() + 10 * UNIT
+        while len(events) < 5 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert events[2:] == [("m", "to-sid-1"), ("m", "to-room"), ("m", "to-sid-2")]
+    finally:
+        client.disconnect()

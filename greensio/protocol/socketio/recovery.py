@@ -277,3 +277,52 @@ def recovery_request(auth: Any) -> tuple[str, str] | None:
     if isinstance(pid, str) and isinstance(offset, str):
         return pid, offset
     return None
+
+
+class ClientRecovery:
+    """The client's side: the pid each namespace was given, the last offset it received.
+
+    ``auth`` adds ``{pid, offset}`` to a (re)connection's CONNECT auth once both are known;
+    ``connected`` reads the CONNECT reply's pid (recovered: the same pid came back);
+    ``event_args`` takes the offset off an event's arguments (remembering it) where the server
+    gave a pid, so handlers get the arguments as emitted. ``forget`` after a disconnect that is
+    not a transport loss (the client's, the server's): the next connection starts afresh.
+    """
+
+    def __init__(self) -> None:
+        self.pids: dict[str, str] = {}
+        self.offsets: dict[str, str] = {}
+        self.recovered: set[str] = set()
+
+    def auth(self, namespace: str, auth: dict[str, Any] | None) -> dict[str, Any] | None:
+        pid, offset = self.pids.get(namespace), self.offsets.get(namespace)
+        if pid is None or offset is None:
+            return auth
+        return {"pid": pid, "offset": offset, **(auth or {})}
+
+    def connected(self, namespace: str, pid: str | None) -> None:
+        if pid is not None and self.pids.get(namespace) == pid:
+            self.recovered.add(namespace)
+        else:
+            self.recovered.discard(namespace)
+            self.offsets.pop(namespace, None)
+        if pid is None:
+            self.pids.pop(namespace, None)
+        else:
+            self.pids[namespace] = pid
+
+    def event_args(self, namespace: str, args: list[Any], ack_id: int | None) -> list[Any]:
+        if ack_id is not None or namespace not in self.pids or not args:
+            return args
+        if not isinstance(args[-1], str):
+            return args
+        self.offsets[namespace] = args[-1]
+        return args[:-1]
+
+    def forget(self, namespace: str | None = None) -> None:
+        """Forget ``namespace`` (every namespace: None)."""
+        for table in (self.pids, self.offsets):
+            if namespace is None:
+                table.clear()
+            else:
+                table.pop(namespace, None)
