@@ -17,7 +17,6 @@ import urllib.request
 import pytest
 
 import greensio
-
 from tests.support.node import JS_DIR, node_with_packages
 from tests.support.servers import UNIT, ServerProcess, python_server
 
