@@ -102,6 +102,15 @@ def test_the_js_client_recovers_its_session_and_missed_events(server, transports
     assert len(state["reasons"]) == 1
 
 
+def test_the_js_client_recovers_after_the_server_fails_its_transport(server, transports):
+    seen = run_js(server, "server_drop", transports)
+
+    assert seen["kept"] is True
+    assert seen["second"] == {"id": seen["first"]["id"], "recovered": True}
+    assert payloads(seen["after"]) == [("m", "to-sid-1"), ("m", "to-room"), ("m", "to-sid-2")]
+    assert seen["state"]["reasons"] == ["transport error"]
+
+
 def test_past_the_window_the_js_client_gets_a_fresh_session(short_server, transports):
     seen = run_js(short_server, "late", transports, wait_ms=int(3 * SHORT_WINDOW * UNIT * 1000))
 

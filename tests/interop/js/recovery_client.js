@@ -4,7 +4,8 @@
 //
 //   node recovery_client.js <url> <scenario> <transportsJSON> [waitMs]
 //
-// Scenarios: "recover" (the transport is closed under the client, it reconnects), "late" (the
+// Scenarios: "recover" (the transport is closed under the client, it reconnects), "server_drop"
+// (the server fails the transport, the client reconnects), "late" (the
 // same, reconnecting after waitMs: past the window), "leave" (socket.disconnect(), then connect
 // again). Prints ONE JSON line of observations and exits 0, or {"error": ...} and exits 1.
 // Every wait is bounded (GREENSIO_TEST_UNIT scales them).
@@ -73,6 +74,8 @@ async function main() {
   const gone = next(socket, "disconnect");
   if (scenario === "leave") {
     socket.disconnect();
+  } else if (scenario === "server_drop") {
+    socket.emit("drop_transport");
   } else {
     socket.io.engine.close();
   }
