@@ -46,6 +46,7 @@ PAIRS = [
     ("tests/apps/async_interop.py", "tests/apps/interop.py"),
     ("tests/apps/async_middlewares.py", "tests/apps/middlewares.py"),
     ("tests/apps/async_conformance.py", "tests/apps/conformance.py"),
+    ("tests/apps/async_recovery.py", "tests/apps/recovery.py"),
 ]
 
 #: Modules whose names change (``greensio.server.async_events`` -> ``greensio.server.events``):

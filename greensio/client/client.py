@@ -42,6 +42,7 @@ from greensio.protocol.events import (
 )
 from greensio.protocol.socketio.client import ClientSession
 from greensio.protocol.socketio.packets import Codec, PacketCodec
+from greensio.protocol.socketio.recovery import ClientRecovery
 
 default_logger = logging.getLogger("greensio.client")
 
@@ -146,6 +147,7 @@ class Client(ClientEvents, HandlerRegistration):
         self._finished.set()
         self._server_disconnected = False
         self._reconnecting = self._disconnecting = False
+        self.recovery = ClientRecovery()  # connection state recovery (a server's, if it has it)
         if handle_sigint:
             register_for_sigint(self)
 
@@ -338,7 +340,7 @@ class Client(ClientEvents, HandlerRegistration):
         with self.lock:
             self.session = ClientSession(self.codec)
             for namespace in self.connection_namespaces:
-                self._send(self.session.connect(namespace, self._auth))
+                self._send(self._connect_messages(self.session, namespace))
 
     def _on_eio_message(self, data: str | bytes) -> None:
         session = self.session
@@ -349,6 +351,7 @@ class Client(ClientEvents, HandlerRegistration):
                 events = session.receive_message(data)
                 for event in events:
                     if isinstance(event, NamespaceConnected):
+                        self.recovery.connected(event.namespace, session.pids.get(event.namespace))
                         # Under the same hold of the lock as the core's change: an emit that
                         # sees the namespace connected comes after what waited for it.
                         self._flush_offline(event.namespace)
@@ -385,6 +388,7 @@ class Client(ClientEvents, HandlerRegistration):
     def _namespace_left(self, session: ClientSession, namespace: str, reason: str) -> None:
         self.logger.info("disconnected from namespace %s (%s)", namespace, reason)
         self.acks.fail_namespace(namespace)
+        self.recovery.forget(namespace)
         self._trigger_later("disconnect", namespace, reason)
         if not session.sids:
             # The server sent us away: no reconnection (as the JS client).

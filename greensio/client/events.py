@@ -27,6 +27,7 @@ from greensio.engineio.client import EngineIOClient
 from greensio.handlers import Handler, HandlerRegistry, args_of
 from greensio.protocol.events import EventReceived
 from greensio.protocol.socketio.client import ClientSession
+from greensio.protocol.socketio.recovery import ClientRecovery
 
 #: True in the context of a handler call.
 _in_handler: contextvars.ContextVar[bool] = contextvars.ContextVar(
@@ -47,6 +48,8 @@ class ClientEvents:
     tasks: TaskQueue
     acks: PendingAcks
     session: ClientSession | None
+    recovery: ClientRecovery
+    _auth: Any
     buffer_offline: bool
     connection_namespaces: list[str]
     _offline: collections.deque[Buffered]
@@ -171,7 +174,14 @@ class ClientEvents:
                 keep.append(item)
         self._offline = keep
 
+    def _connect_messages(self, session: ClientSession, namespace: str) -> list[str | bytes]:
+        """The CONNECT for ``namespace``, its auth with ``{pid, offset}`` after a transport loss
+        if the server gave a pid (connection state recovery)."""
+        return session.connect(namespace, self.recovery.auth(namespace, self._auth))
+
     def _drop_offline(self) -> None:
+        """No reconnection to wait for: buffered emits fail, recovery state is forgotten."""
+        self.recovery.forget()
         with self.lock:
             dropped, self._offline = (
                 list(self._offline),
@@ -228,9 +238,15 @@ class ClientEvents:
         finally:
             _in_handler.reset(token)
 
+    def is_recovered(self, namespace: str | None = None) -> bool:
+        """Whether the server recovered this client's session on ``namespace`` at its last
+        (re)connection (connection state recovery: missed events replayed, same sid)."""
+        return (namespace or "/") in self.recovery.recovered
+
     def _handle_event(self, event: EventReceived) -> None:
+        args = self.recovery.event_args(event.namespace, event.args, event.ack_id)
         try:
-            result = self._trigger(event.event, event.namespace, *event.args)
+            result = self._trigger(event.event, event.namespace, *args)
         except Exception:  # noqa: BLE001 - the application's, logged by _handler_failed
             self._handler_failed(event.event, event.namespace)
             return  # no ack: the handler gave no answer (the server's call times out)

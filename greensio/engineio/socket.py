@@ -41,6 +41,9 @@ class SessionCore(Protocol):
 
 S = TypeVar("S", bound=SessionCore)
 
+#: Bytes a WebSocket may have waiting to be sent and still take a volatile packet.
+VOLATILE_BACKLOG = 64 * 1024
+
 
 class SocketOwner(Protocol):
     @property
@@ -124,6 +127,23 @@ class EngineSocket(Generic[S]):
                 return
             events = self._overflow(bounded)
         self.server.backend.spawn(self.server.dispatch, self, events)
+
+    def can_take_now(self) -> bool:
+        """Whether a volatile packet may go now: the session is open and not mid-upgrade; on
+        long-polling nothing is queued (no GET is waiting to take it, or it would have); on a
+        WebSocket nothing is queued ahead in the core and the socket's send buffer holds less
+        than ``VOLATILE_BACKLOG`` bytes."""
+        session = self.session
+        if session.closed or getattr(session, "upgrading", False):
+            return False
+        if session.transport is not Transport.WEBSOCKET:
+            return not session.has_output()
+        if not session.can_write_directly():
+            return False
+        ws = self.ws
+        if isinstance(ws, (WebSocketConnection, AsgiWebSocket)):
+            return ws.unsent < VOLATILE_BACKLOG
+        return ws is not None
 
     def _overflow(self, session: EngineSession) -> list[Any]:
         """More than ``max_outbound_buffer`` bytes wait for this client, which is not reading

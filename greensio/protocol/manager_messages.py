@@ -14,9 +14,9 @@ own messages, except ``callback``, which is addressed to ``host_id``):
 - ``enter_room`` / ``leave_room``: ``sid``, ``namespace``, ``room``;
 - ``close_room``: ``namespace``, ``room``.
 
-Two greensio additions that python-socketio ignores: ``reply_to`` on an emit (where its
-``callback`` message goes, for a write-only emitter listening on a channel of its own), and
-``except_rooms``.
+Three greensio additions that python-socketio ignores: ``reply_to`` on an emit (where its
+``callback`` message goes, for a write-only emitter listening on a channel of its own),
+``except_rooms``, and ``volatile`` (true: ``emit(volatile=True)``; sent only when true).
 
 ``encode_message`` turns a message into bytes, ``decode_message`` bytes (or text) into one of
 the frozen dataclasses below or raises ``ProtocolError``: the caller logs it and reads on.
@@ -54,6 +54,7 @@ class EmitMessage:
     callback: tuple[RoomName, str, int] | None = None
     reply_to: str | None = None
     except_rooms: Rooms = None
+    volatile: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +142,8 @@ def message_dict(message: ManagerMessage) -> dict[str, Any]:
             out["reply_to"] = message.reply_to
         if message.except_rooms is not None:
             out["except_rooms"] = message.except_rooms
+        if message.volatile:
+            out["volatile"] = True
         return out
     if isinstance(message, CallbackMessage):
         body: dict[str, Any] = {"sid": message.sid, "namespace": message.namespace}
@@ -282,6 +285,7 @@ def _emit(fields: _Fields) -> EmitMessage:
         callback=callback,
         reply_to=fields.optional_string("reply_to"),
         except_rooms=fields.rooms("except_rooms"),
+        volatile=fields.data.get("volatile") is True,
     )
 
 

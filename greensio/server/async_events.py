@@ -30,6 +30,7 @@ from greensio.protocol.socketio.packets import PacketCodec
 from greensio.protocol.socketio.session import ServerSession
 from greensio.server.async_remote_client import AsyncRemoteClient
 from greensio.server.listeners import Listeners
+from greensio.server.recovery import RECOVERED_KEY, ServerRecovery
 
 _REFUSED = {"message": "Connection rejected by server"}
 
@@ -58,6 +59,7 @@ class AsyncServerEvents:
         ordered_handlers: bool,
         connect_timeout: float,
         max_pending_acks: int,
+        recovery: ServerRecovery | None = None,
     ) -> None:
         self.eio = eio
         self.backend = backend
@@ -70,6 +72,8 @@ class AsyncServerEvents:
         self.ordered_handlers = ordered_handlers
         self.connect_timeout = connect_timeout
         self.max_pending_acks = max_pending_acks
+        #: Connection state recovery, when on (``greensio.server.recovery``).
+        self.recovery = recovery
         #: Engine.IO sid -> the client, from its Engine.IO connect until its handlers are done
         #: (the server's dict: this object adds and removes them).
         self.clients = clients
@@ -152,8 +156,16 @@ class AsyncServerEvents:
         """After every handler queued before (a connect handler that was running included): the
         namespaces still joined are left, then the client is forgotten (only now: those
         handlers may still read its session)."""
+        recovery = self.recovery
         for namespace, sid in list(client.session.sids.items()):
+            kept = None
+            if recovery is not None:
+                kept = recovery.capture(
+                    client.session, client.user_sessions, namespace, sid, reason
+                )
             await self.left(client, sid, namespace, reason)
+            if kept is not None and recovery is not None:
+                recovery.keep(kept)
         if self.clients.get(client.eio_sid) is client:
             del self.clients[client.eio_sid]
 
@@ -176,13 +188,26 @@ class AsyncServerEvents:
             )
             self._send(client, session.refuse_connect(namespace, {"message": "Invalid namespace"}))
             return
-        sid = self.eio.generate_id()
+        recovery, recovered, pid = self.recovery, None, None
+        if recovery is not None:
+            recovered = recovery.restore(namespace, event.auth)
+            pid = recovered.pid if recovered is not None else self.eio.generate_id()
+        sid = recovered.sid if recovered is not None else self.eio.generate_id()
         with client.lock:
-            session.begin_connect(namespace, sid)
+            session.begin_connect(
+                namespace, sid, pid, None if recovered is None else recovered.missed
+            )
         self.manager.connect(client.eio_sid, namespace, sid)
-        # Connection state recovery (with its skip_middlewares) will decide here whether the
-        # middlewares run for a recovered session.
-        refusal = await self._run_middlewares(sid, namespace, client.environ, event.auth)
+        refusal = None
+        if recovery is not None:
+            client.environ[RECOVERED_KEY] = recovered is not None
+        if recovered is not None and recovery is not None:
+            recovery.rejoin(recovered, client.eio_sid, namespace)
+            if recovered.data is not None:
+                client.user_sessions[namespace] = recovered.data
+            self.logger.info("%s recovered on namespace %s", sid, namespace)
+        if recovered is None or recovery is None or not recovery.options.skip_middlewares:
+            refusal = await self._run_middlewares(sid, namespace, client.environ, event.auth)
         accepted_early = refusal is None and self.always_connect
         if accepted_early:
             self._send(client, session.accept_connect(namespace))

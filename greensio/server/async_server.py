@@ -38,14 +38,14 @@ from greensio.server.async_remote_client import AsyncRemoteClient
 from greensio.server.async_rooms import AsyncRoomsAndSessions
 from greensio.server.delivery import LocalDelivery
 from greensio.server.listeners import ListenerRegistration, Listeners
+from greensio.server.recovery import ServerRecovery
+from greensio.server.recovery import volatile as _volatile
 
 default_logger = logging.getLogger("greensio.server")
 
 
 def _refuse_unknown(kwargs: dict[str, Any]) -> None:
     """Keyword arguments are not swallowed: a misspelt or unsupported one is an error."""
-    if "volatile" in kwargs:
-        raise TypeError("volatile= is not supported yet")
     if kwargs:
         raise TypeError(f"unexpected keyword argument {next(iter(kwargs))!r}")
 
@@ -70,6 +70,10 @@ class AsyncServer(
         max_attachments: most binary attachments one packet may carry (10, as Node).
         max_pending_acks: most acks one client may owe the server at once (1000).
         engineio_logger: ``logger`` for the Engine.IO layer.
+        connection_state_recovery: True, or a dict (``max_disconnection_duration``: 120 s,
+            ``skip_middlewares``: True, ``max_buffered_packets``, ``max_kept_sessions``): a
+            client whose transport was lost gets its sid, rooms, session and missed events back
+            (docs/emitting.md, "Connection state recovery"). Off by default.
         **kwargs: Engine.IO options: ``async_mode``, ``ping_interval``, ``ping_timeout``,
             ``max_http_buffer_size``, ``cors_allowed_origins``, ``cors_credentials``, ``cookie``,
             ``transports``, ``allow_upgrades``, ``max_payload_packets``, ``poll_batch_packets``,
@@ -98,6 +102,7 @@ class AsyncServer(
         if serializer not in ("default", "json", "msgpack"):
             raise exceptions.UsageError(f"unsupported serializer {serializer!r}")
         kwargs.pop("async_handlers", None)
+        recovery_option = kwargs.pop("connection_state_recovery", None)
         #: ``backend=``: a backend object in place of ``async_mode``'s (tests: ``FakeBackend``).
         self.backend: AsyncBackend = kwargs.pop("backend", None) or get_async_backend(
             kwargs.pop("async_mode", None)
@@ -123,6 +128,9 @@ class AsyncServer(
         self.delivery.disconnect_sid = functools.partial(self.disconnect, ignore_queue=True)
         self.manager.set_server(self.delivery)
         self._cluster_setup()
+        self.recovery = ServerRecovery.from_option(
+            recovery_option, self.manager, self.backend.monotonic, self.eio.generate_id
+        )
         self.events = AsyncServerEvents(
             self.eio,
             self.backend,
@@ -137,6 +145,7 @@ class AsyncServer(
             ordered_handlers=ordered_handlers,
             connect_timeout=connect_timeout,
             max_pending_acks=max_pending_acks,
+            recovery=self.recovery,
         )
 
     @property
@@ -167,6 +176,7 @@ class AsyncServer(
         timeout: float | None = None,
         ignore_queue: bool = False,
         except_rooms: Any = None,
+        volatile: bool = False,
         **kwargs: Any,
     ) -> None:
         """Emit ``event`` to a sid, a room, a list of them, or everyone (``to`` None).
@@ -181,10 +191,11 @@ class AsyncServer(
             ignore_queue: python-socketio's; passed to the manager.
             except_rooms: a room (or list of rooms) whose members are left out (Node's
                 ``io.to(a).except(b)``).
+            volatile: drop the event for a client whose transport cannot take it now (instead
+                of queueing it); never replayed by connection state recovery.
 
         Raises:
-            TypeError: a keyword argument ``emit`` does not know (``volatile`` included: not
-                supported yet).
+            TypeError: a keyword argument ``emit`` does not know.
         """
         _refuse_unknown(kwargs)
         if not isinstance(event, str):
@@ -198,17 +209,28 @@ class AsyncServer(
             "all" if target is None else target,
             namespace or "/",
         )
-        self.manager.emit(
-            event,
-            args_of(data),
-            namespace or "/",
-            room=to if to is not None else room,
-            skip_sid=skip_sid,
-            callback=callback,
-            timeout=timeout,
-            except_rooms=except_rooms,
-            ignore_queue=ignore_queue,
-        )
+        args = args_of(data)
+        if self.recovery is not None and callback is None and not volatile:
+            args = self.recovery.stamp(
+                event, args, namespace or "/", target, skip_sid, except_rooms
+            )
+        token = _volatile.set(volatile) if volatile else None
+        try:
+            self.manager.emit(
+                event,
+                args,
+                namespace or "/",
+                room=target,
+                skip_sid=skip_sid,
+                callback=callback,
+                timeout=timeout,
+                except_rooms=except_rooms,
+                ignore_queue=ignore_queue,
+                volatile=volatile,
+            )
+        finally:
+            if token is not None:
+                _volatile.reset(token)
 
     async def send(
         self,
@@ -353,6 +375,10 @@ class AsyncServer(
             return self.eio.transport(client.eio_sid)
         except exceptions.UsageError:  # the disconnect handler of a connection that ended
             raise exceptions.BadNamespaceError(f"{sid}'s connection has ended") from None
+
+    def is_recovered(self, sid: str, namespace: str | None = None) -> bool:
+        """Whether ``sid``'s session on ``namespace`` was recovered (connection state recovery)."""
+        return (namespace or "/") in self._client(sid, namespace or "/").session.recovered
 
     def get_environ(self, sid: str, namespace: str | None = None) -> dict[str, Any] | None:
         """The WSGI environ of the request that opened ``sid``'s connection."""

@@ -19,6 +19,7 @@ from greensio.engineio.server import EngineIOServer
 from greensio.protocol.socketio.packets import PacketCodec, encode_event
 from greensio.protocol.socketio.session import ServerSession
 from greensio.server.listeners import Listeners
+from greensio.server.recovery import volatile
 from greensio.transports.frames import PreparedMessages
 
 T = TypeVar("T")
@@ -58,6 +59,18 @@ class ObservedMessages(PreparedMessages):
         self.listeners = listeners
 
 
+class VolatileMessages(PreparedMessages):
+    """A volatile broadcast EVENT: dropped for a client whose transport cannot take it now."""
+
+    __slots__ = ()
+
+
+class ObservedVolatileMessages(ObservedMessages):
+    """A volatile broadcast on a namespace with outgoing listeners."""
+
+    __slots__ = ()
+
+
 class LocalDelivery:
     """Sends encoded packets to ``clients`` (by Engine.IO sid) through the Engine.IO server."""
 
@@ -94,6 +107,10 @@ class LocalDelivery:
         """An EVENT encoded once, for any number of ``deliver`` calls."""
         messages = encode_event(self.codec, namespace, event, args)
         observers = self.listeners.outgoing.get(namespace)
+        if volatile.get():  # (set by the server around a volatile emit: see server.recovery)
+            if observers:
+                return ObservedVolatileMessages(messages, event, args, list(observers))
+            return VolatileMessages(messages)
         if observers:
             return ObservedMessages(messages, event, args, list(observers))
         return PreparedMessages(messages)
@@ -105,6 +122,10 @@ class LocalDelivery:
         if client is None:
             return
         messages = prepared.messages
+        if isinstance(prepared, (VolatileMessages, ObservedVolatileMessages)):
+            sock = self.eio.sockets.get(eio_sid)
+            if sock is None or not sock.can_take_now():
+                return  # volatile: not for a transport that cannot take it now
         with client.lock:
             session = client.session
             if session.send(namespace, messages) is messages:

@@ -74,8 +74,11 @@ def test_older_single_argument_data_is_one_argument() -> None:
 
 def test_greensio_extras_only_when_set() -> None:
     plain = mm.message_dict(mm.EmitMessage("h", "e", [1]))
-    assert "reply_to" not in plain and "except_rooms" not in plain
-    extra = mm.EmitMessage("h", "e", [1], reply_to="socketio.reply.h", except_rooms=["r"])
+    assert "reply_to" not in plain and "except_rooms" not in plain and "volatile" not in plain
+    extra = mm.EmitMessage(
+        "h", "e", [1], reply_to="socketio.reply.h", except_rooms=["r"], volatile=True
+    )
+    assert mm.message_dict(extra)["volatile"] is True
     assert mm.decode_message(mm.encode_message(extra)) == extra
 
 

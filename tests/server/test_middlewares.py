@@ -201,8 +201,7 @@ def settle(result):
 
 
 def test_unknown_emit_keywords_raise_type_error(sio):
-    with pytest.raises(TypeError, match="volatile= is not supported yet"):
-        settle(sio.emit("news", volatile=True))
+    settle(sio.emit("news", volatile=True))  # supported since (tests/server/test_recovery.py)
     with pytest.raises(TypeError, match="'except_room'"):
         settle(sio.emit("news", except_room="a"))
     with pytest.raises(TypeError, match="'brodcast'"):

@@ -36,6 +36,9 @@ Event = (
     | AckReceived
 )
 Messages = list[str | bytes]
+#: Most events a namespace may receive before its CONNECT reply (a recovered session's missed
+#: events come then); more is a protocol error.
+MAX_EARLY_EVENTS = 100_000
 
 
 class ClientSession:
@@ -47,6 +50,10 @@ class ClientSession:
         #: namespace -> our sid there, for connected namespaces (``Client.namespaces`` is a copy).
         self.sids: dict[str, str] = {}
         self._connecting: set[str] = set()
+        #: namespace -> the pid of its CONNECT reply (connection state recovery), and the events
+        #: that came before that reply (a recovered session's missed ones), given after it.
+        self.pids: dict[str, str] = {}
+        self._early: dict[str, list[Event]] = {}
         self._next_ack_id = 0
 
     def connect(self, namespace: str, auth: Any = None) -> Messages:
@@ -72,6 +79,12 @@ class ClientSession:
         if packet is None:
             return []
         kind, namespace = packet.type, packet.namespace
+        if kind is PacketType.EVENT and namespace in self._connecting:
+            early = self._early.setdefault(namespace, [])
+            if len(early) >= MAX_EARLY_EVENTS:
+                raise ProtocolError(f"over {MAX_EARLY_EVENTS} events before CONNECT")
+            early.extend(data_events(packet, True))
+            return []
         if kind is PacketType.EVENT or kind is PacketType.ACK:
             return list(data_events(packet, namespace in self.sids))
         if kind is PacketType.CONNECT:
@@ -80,6 +93,7 @@ class ClientSession:
             if namespace not in self._connecting:
                 return []
             self._connecting.discard(namespace)
+            self._early.pop(namespace, None)
             return [NamespaceConnectFailed(namespace, packet.data)]
         if kind is PacketType.DISCONNECT:
             sid = self.sids.pop(namespace, None)
@@ -96,7 +110,10 @@ class ClientSession:
             raise ProtocolError("CONNECT reply without a sid")
         self._connecting.discard(namespace)
         self.sids[namespace] = sid
-        return [NamespaceConnected(namespace, sid)]
+        pid = data.get("pid")
+        if isinstance(pid, str):
+            self.pids[namespace] = pid
+        return [NamespaceConnected(namespace, sid), *self._early.pop(namespace, ())]
 
     # --- output ----------------------------------------------------------------------------------
     def next_ack_id(self) -> int:

@@ -52,9 +52,14 @@ class ServerSession:
         #: namespace -> Socket.IO sid, for namespaces connected or pending.
         self.sids: dict[str, str] = {}
         self._pending: dict[str, Messages] = {}
+        self._replay: dict[str, Messages] = {}
         #: Namespaces the server disconnected: late packets of the client there are ignored.
         self._left: set[str] | None = None  # made when a namespace is first left
         self._next_ack_id = 0
+        #: Connection state recovery: namespace -> the pid given in its CONNECT reply, and the
+        #: namespaces whose session was recovered (``greensio.protocol.socketio.recovery``).
+        self.pids: dict[str, str] = {}
+        self.recovered: set[str] = set()
         self._connect_deadline: float | None = now + connect_timeout
 
     # --- input -----------------------------------------------------------------------------------
@@ -73,9 +78,10 @@ class ServerSession:
                 return []
             return [NamespaceConnectRequested(namespace, packet.data)]
         if kind is PacketType.DISCONNECT:
-            sid = self.sids.pop(namespace, None)
+            sid = self.sids.get(namespace)
             if sid is None:
                 return self._unjoined(packet)
+            self._forget(namespace)
             self._pending.pop(namespace, None)
             return [NamespaceDisconnected(namespace, CloseReason.CLIENT_DISCONNECT.value, sid)]
         raise ProtocolError(f"a client may not send {kind.name}")
@@ -88,9 +94,27 @@ class ServerSession:
         raise ProtocolError(f"{packet.type.name} on namespace {packet.namespace!r} before CONNECT")
 
     # --- namespace connections -------------------------------------------------------------------
-    def begin_connect(self, namespace: str, sid: str) -> None:
-        """Mark ``namespace`` pending under ``sid`` while the connect handler runs."""
+    def begin_connect(
+        self,
+        namespace: str,
+        sid: str,
+        pid: str | None = None,
+        replay: list[list[Any]] | None = None,
+    ) -> None:
+        """Mark ``namespace`` pending under ``sid`` while the connect handler runs. With
+        recovery on, ``pid`` goes in the CONNECT reply; ``replay`` (a recovered session's
+        missed EVENT data, in order) goes out just before it, as Node sends it."""
         self.sids[namespace] = sid
+        held: Messages = []
+        if pid is not None:
+            self.pids[namespace] = pid
+        if replay is not None:
+            self.recovered.add(namespace)
+            for data in replay:
+                held.extend(self.codec.encode(Packet(PacketType.EVENT, namespace, data)))
+        else:
+            self.recovered.discard(namespace)
+        self._replay[namespace] = held
         self._pending[namespace] = []
         if self._left is not None:
             self._left.discard(namespace)
@@ -107,18 +131,24 @@ class ServerSession:
         held = self._pending.pop(namespace, [])
         if not self._pending:
             self._pending = {}  # (an emptied dict keeps its table: an idle client's is small)
-        return [*self.codec.encode(Packet(PacketType.CONNECT, namespace, {"sid": sid})), *held]
+        replay = self._replay.pop(namespace, [])
+        reply: dict[str, Any] = {"sid": sid}
+        pid = self.pids.get(namespace)
+        if pid is not None:
+            reply["pid"] = pid
+        return [*replay, *self.codec.encode(Packet(PacketType.CONNECT, namespace, reply)), *held]
 
     def refuse_connect(self, namespace: str, error: dict[str, Any]) -> Messages:
         """Settle a connect as refused (or answer an unknown namespace): CONNECT_ERROR."""
         self._pending.pop(namespace, None)
-        self.sids.pop(namespace, None)
+        self._forget(namespace)
         return self.codec.encode(Packet(PacketType.CONNECT_ERROR, namespace, error))
 
     def disconnect(self, namespace: str) -> Messages:
         """Server-side disconnect of one namespace: the DISCONNECT packet to send."""
-        if self.sids.pop(namespace, None) is None:
+        if namespace not in self.sids:
             return []
+        self._forget(namespace)
         if self._left is None:
             self._left = set()
         self._left.add(namespace)
@@ -126,6 +156,12 @@ class ServerSession:
         if held is not None:
             return []  # never connected from the client's view
         return self.codec.encode(Packet(PacketType.DISCONNECT, namespace))
+
+    def _forget(self, namespace: str) -> None:
+        self.sids.pop(namespace, None)
+        self.pids.pop(namespace, None)
+        self._replay.pop(namespace, None)
+        self.recovered.discard(namespace)
 
     def is_connected(self, namespace: str) -> bool:
         return namespace in self.sids and namespace not in self._pending

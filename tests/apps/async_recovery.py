@@ -1,0 +1,90 @@
+"""An app for connection state recovery and volatile emits (tests/server/test_recovery.py).
+
+A client ``join``\\ s a room (its session dict gets a mark), asks for a ``burst`` of events, and
+loses its transport; the disconnect handler then emits to its sid, to its room and a volatile
+event (what it misses). ``state`` tells a client what the server knows of it; ``kept`` whether a
+pid's session is kept (a second client polls it before the first reconnects).
+
+Written once, for asyncio; scripts/unasync.py makes the greenlet twin (tests/apps/recovery.py).
+"""
+
+from __future__ import annotations
+
+
+def build(socketio, recovery_window=120, **options):
+    sio = socketio.AsyncServer(
+        connection_state_recovery={"max_disconnection_duration": recovery_window}, **options
+    )
+    seen: dict[str, dict] = {}
+
+    @sio.use
+    async def count_middleware(sid, environ, auth):
+        seen.setdefault(sid, {}).setdefault("middlewares", 0)
+        seen[sid]["middlewares"] += 1
+
+    @sio.event
+    async def connect(sid, environ, auth):
+        seen.setdefault(sid, {})["environ_recovered"] = environ.get("greensio.recovered")
+
+    @sio.event
+    async def join(sid, room):
+        await sio.enter_room(sid, room)
+        async with sio.session(sid) as session:
+            session["mark"] = f"joined {room}"
+        return "ok"
+
+    @sio.event
+    async def burst(sid, n):
+        for i in range(n):
+            await sio.emit("e", i, to=sid)
+        return n
+
+    @sio.event
+    async def disconnect(sid, reason):
+        seen.setdefault(sid, {})["reasons"] = [*seen.get(sid, {}).get("reasons", []), reason]
+        rooms = [r for r in sio.rooms(sid) if r != sid]
+        await sio.emit("m", "to-sid-1", to=sid)
+        for room in rooms:
+            await sio.emit("m", "to-room", to=room)
+        await sio.emit("v", "volatile", to=sid, volatile=True)
+        await sio.emit("m", "to-sid-2", to=sid)
+
+    @sio.event
+    async def state(sid):
+        session = await sio.get_session(sid)
+        return {
+            "sid": sid,
+            "rooms": sorted(r for r in sio.rooms(sid) if r != sid),
+            "session": session,
+            "is_recovered": sio.is_recovered(sid),
+            **seen.get(sid, {}),
+        }
+
+    @sio.event
+    async def volatile_burst(sid):
+        await sio.emit("e", 0, to=sid)
+        await sio.emit("v", 1, to=sid, volatile=True)
+        await sio.emit("e", 1, to=sid)
+        await sio.emit("v", 2, to=sid, volatile=True)
+        await sio.emit("done", 3, to=sid)
+
+    @sio.event
+    async def volatile_alone(sid):
+        await sio.emit("v", "alone", to=sid, volatile=True)
+
+    @sio.event
+    async def drop_transport(sid):
+        """Fail this client's transport from the server side (as a write error would)."""
+        sock = sio.eio.sockets[sio.manager.eio_sid_from_sid(sid, "/")]
+        with sock.lock:
+            events = sock.session.transport_closed(error=True)
+            if sock.ws is not None:
+                sock.ws.abort()
+            sock.wake.set()
+        sio.eio.dispatch(sock, events)
+
+    @sio.event
+    async def kept(sid, pid):
+        return sio.recovery.store.is_kept(pid)
+
+    return socketio.ASGIApp(sio)
