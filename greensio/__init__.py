@@ -13,6 +13,11 @@ from greensio.client.namespace import ClientNamespace
 from greensio.client.simple import SimpleClient
 from greensio.engineio.client import EngineIOClient
 from greensio.engineio.server import EngineIOServer
+from greensio.managers.async_managers import (
+    AsyncAioPikaManager,
+    AsyncRedisManager,
+    AsyncRedisStreamsManager,
+)
 from greensio.managers.base import AsyncManager, Manager
 from greensio.managers.kombu_manager import KombuManager
 from greensio.managers.pubsub import PubSubManager
@@ -29,7 +34,10 @@ __all__ = [
     "ASGIApp",
     "AsyncClient",
     "AsyncClientNamespace",
+    "AsyncAioPikaManager",
     "AsyncManager",
+    "AsyncRedisManager",
+    "AsyncRedisStreamsManager",
     "AsyncNamespace",
     "AsyncServer",
     "AsyncSimpleClient",

@@ -44,6 +44,7 @@ from greensio.managers.base import Manager
 from greensio.managers.cluster import ClusterLink, Gathering
 from greensio.managers.delivery import Delivery
 from greensio.managers.listener import Listener, Raw, Subscription
+from greensio.managers.loop_bridge import serve_asyncio
 from greensio.managers.outbox import DEFAULT_LIMIT, Outbox
 from greensio.managers.patching import PATCH, jsonable_rooms, patched_by
 from greensio.managers.remote_acks import RemoteAcks
@@ -106,11 +107,8 @@ class PubSubManager(Manager):
         """Serve ``server``'s node: start the publisher and the listener on its backend."""
         if self.write_only:
             raise UsageError("a write_only manager serves no server: pass write_only=False")
-        if server.backend.name not in ("gevent", "eventlet", "threading", "fake"):
-            raise UsageError(
-                f"{type(self).__name__} serves greenlet and thread servers (Server), not "
-                "AsyncServer yet"
-            )
+        if server.backend.name == "asgi":  # AsyncServer: broker threads, hopping into its loop
+            return serve_asyncio(self, server)
         super().set_server(server)
         self._start(cast(Backend, server.backend))  # a blocking backend, checked above
         listener = self._listen_on(self.channel)

@@ -251,9 +251,10 @@ def test_a_node_started_while_redis_is_down_joins_once_it_is_up():
             assert "cannot subscribe" in a.log
 
 
-def test_an_async_server_is_refused_for_now(redis):
-    with pytest.raises(UsageError, match="not AsyncServer yet"):
-        greensio.AsyncServer(client_manager=greensio.RedisManager(redis.url))
+def test_an_async_server_takes_a_redis_manager(redis):
+    sio = greensio.AsyncServer(client_manager=greensio.RedisManager(redis.url))
+    assert sio.manager.backend.name == "threading"  # broker threads; hops into the loop
+    sio.manager.close()
 
 
 def test_unpatched_gevent_sockets_are_refused_with_the_fix(redis):
