@@ -105,8 +105,10 @@ class Forwarding:
         self.timeout = timeout
         self.token = ""
         self.address = ""
-        #: Requests (and WebSockets) this worker forwarded to another owner.
+        #: Requests (WebSockets included) this worker forwarded to another owner.
         self.forwarded = 0
+        #: WebSockets among them (tunnelled).
+        self.tunnelled = 0
         self._pid = 0
         self._owner_id = ""
         self._owners: dict[str, tuple[str, str]] = {}
@@ -176,6 +178,7 @@ class Forwarding:
             return None  # no such owner (or it is gone): the usual "Session ID unknown"
         self.forwarded += 1
         if is_websocket_request(environ):
+            self.tunnelled += 1
             return self._tunnel(target, environ, start_response)
         return self._forward(target, environ, start_response)
 
@@ -269,7 +272,7 @@ class Forwarding:
                 client.sendall(rest)
             done = self.backend.spawn(_copy, client, upstream)
             _copy(upstream, client)
-            done.join() if hasattr(done, "join") else None
+            done.join()
         finally:
             upstream.close()
         return websocket_done(environ)

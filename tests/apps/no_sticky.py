@@ -25,6 +25,11 @@ def _forwarded() -> int:
     return forwarding.forwarded if forwarding is not None else 0
 
 
+def _tunnelled() -> int:
+    forwarding = sio.eio.forwarding
+    return forwarding.tunnelled if forwarding is not None else 0
+
+
 @sio.event
 def whoami(sid: str) -> dict[str, Any]:
     return {"pid": os.getpid(), "sid": sid, "transport": sio.transport(sid)}
@@ -66,7 +71,7 @@ def app(environ: dict[str, Any], start_response: Any) -> Any:
     if environ.get("PATH_INFO", "").startswith("/socket.io"):
         return _app(environ, start_response)
     start_response("200 OK", [("Content-Type", "text/plain")])
-    return [str(_forwarded()).encode()]
+    return [f"{os.getpid()} {_forwarded()} {_tunnelled()}".encode()]
 
 
 print("WORKER READY", os.getpid(), flush=True)
