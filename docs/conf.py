@@ -69,6 +69,8 @@ nitpick_ignore = [
     ("py:class", "greensio.backends.base.Backend"),
     ("py:class", "greensio.backends.base.CoreBackend"),
     ("py:class", "greensio.engineio.requests.RequestHandler"),
+    ("py:class", "greensio.engineio.forwarding.Forwarding"),
+    ("py:class", "greensio.engineio.forwarding.OwnerRegistry"),
     ("py:class", "greensio.backends.base.AsyncBackend"),
     ("py:class", "greensio.server.async_remote_client.AsyncRemoteClient"),
     # the manager side of cluster-wide operations (greensio.managers.cluster)

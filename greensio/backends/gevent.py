@@ -102,3 +102,13 @@ class GeventBackend:
         return gevent.lock.RLock()
 
     monotonic = staticmethod(time.monotonic)
+
+
+def serve_loopback(app: Callable[..., Any]) -> tuple[int, Callable[[], None]]:
+    """Serve the WSGI ``app`` with gevent's pywsgi on 127.0.0.1 and a port the kernel picks (a
+    worker's private endpoint, greensio/engineio/forwarding.py): the port, and how to stop."""
+    from gevent.pywsgi import WSGIServer
+
+    server = WSGIServer(("127.0.0.1", 0), app, log=None)
+    server.start()
+    return server.server_port, lambda: server.stop(timeout=1)

@@ -19,6 +19,7 @@ from greensio.backends import get_backend
 from greensio.backends.base import Backend, CoreBackend
 from greensio.backends.relay import run_here_in_order
 from greensio.backends.timers import timers_for
+from greensio.engineio.forwarding import Forwarding, OwnerRegistry
 from greensio.engineio.requests import RequestHandler, RequestRouting, RequestSettings
 from greensio.engineio.socket import EngineSocket
 from greensio.exceptions import UsageError
@@ -117,6 +118,8 @@ class EngineIOServer:
         self.handlers: dict[str, Callable[..., Any]] = {}
         self._on_message: Callable[[str, Any], Any] = lambda sid, data: None
         self.sockets: dict[str, EngineSocket[EngineSession]] = {}
+        #: Set by ``attach_forwarding`` (a pub/sub manager: workers without sticky sessions).
+        self.forwarding: Forwarding | None = None
         self.timers = timers_for(self.backend)
         #: Under gevent, WebSocket writes made in one loop pass leave in one send per connection.
         self.coalescer = WriteCoalescer(self.backend) if self.backend.coalesces_writes else None
@@ -152,7 +155,24 @@ class EngineIOServer:
         """Serve one Engine.IO HTTP request (polling GET/POST, or a WebSocket upgrade)."""
         requests = self.requests
         assert isinstance(requests, RequestHandler)
+        if self.forwarding is not None:  # another worker's session: served through its owner
+            forwarded = self.forwarding.serve(environ, start_response)
+            if forwarded is not None:
+                return forwarded
         return requests.handle_request(environ, start_response)
+
+    def attach_forwarding(self, registry: OwnerRegistry) -> None:
+        """Serve other workers' sessions through their owners (greensio/engineio/forwarding.py)."""
+        requests = self.requests
+        assert isinstance(requests, RequestHandler)
+        self.forwarding = Forwarding(
+            registry,
+            requests.handle_request,
+            self.sockets.__contains__,
+            self.backend,
+            self.logger,
+            timeout=self.ping_interval + self.ping_timeout + 30,
+        )
 
     def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
         """Register a handler for 'connect', 'message' or 'disconnect' (usable as a decorator)."""
@@ -223,6 +243,8 @@ class EngineIOServer:
         self.timers.stop()
 
     def generate_id(self) -> str:
+        if self.forwarding is not None:
+            return self.forwarding.new_sid()  # names this worker (forwarding.py)
         return secrets.token_urlsafe(15)
 
     def _socket(self, sid: str) -> EngineSocket[EngineSession]:

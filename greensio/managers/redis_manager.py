@@ -192,5 +192,38 @@ class RedisManager(PubSubManager):
     def _subscribe(self, address: str) -> _RedisSubscription:
         return _RedisSubscription(self._client(), address, timeout=5.0)
 
+    def owner_registry(self) -> RedisOwnerRegistry:
+        """Where this cluster's workers find each other (greensio/engineio/forwarding.py)."""
+        return RedisOwnerRegistry(self._client, f"greensio:owner:{self.channel}:")
+
     def _close(self) -> None:
         self._reset_publisher()
+
+
+class RedisOwnerRegistry:
+    """Workers' private endpoints, one Redis key each (``prefix`` + owner id) with a TTL."""
+
+    def __init__(self, connect: Any, prefix: str) -> None:
+        self.connect = connect
+        self.prefix = prefix
+        self._client: Any = None
+
+    def _redis(self) -> Any:
+        if self._client is None:
+            self._client = self.connect()
+        return self._client
+
+    def register(self, owner_id: str, record: str, ttl: float) -> None:
+        try:
+            self._redis().set(self.prefix + owner_id, record, ex=max(1, round(ttl)))
+        except Exception:
+            self._client = None
+            raise
+
+    def lookup(self, owner_id: str) -> str | None:
+        try:
+            value = self._redis().get(self.prefix + owner_id)
+        except Exception:
+            self._client = None
+            raise
+        return value.decode() if isinstance(value, bytes) else value

@@ -23,6 +23,7 @@ from greensio.async_acks import AsyncWaiter
 from greensio.backends import get_async_backend
 from greensio.backends.base import AsyncBackend
 from greensio.engineio.async_server import AsyncEngineIOServer
+from greensio.engineio.forwarding import attach as attach_forwarding
 from greensio.handlers import (
     Handler,
     HandlerRegistration,
@@ -127,6 +128,7 @@ class AsyncServer(
         self.delivery = LocalDelivery(self.eio, self.codec, self.clients, self.listeners)
         self.delivery.disconnect_sid = functools.partial(self.disconnect, ignore_queue=True)
         self.manager.set_server(self.delivery)
+        attach_forwarding(self.eio, self.manager)  # several workers, no sticky sessions
         self._cluster_setup()
         self.recovery = ServerRecovery.from_option(
             recovery_option, self.manager, self.backend.monotonic, self.eio.generate_id

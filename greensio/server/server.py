@@ -23,6 +23,7 @@ from greensio._logging import make_logger
 from greensio.acks import Waiter
 from greensio.backends import get_backend
 from greensio.backends.base import Backend
+from greensio.engineio.forwarding import attach as attach_forwarding
 from greensio.engineio.server import EngineIOServer
 from greensio.handlers import (
     Handler,
@@ -125,6 +126,7 @@ class Server(RoomsAndSessions, ClusterOperations, HandlerRegistration, ListenerR
         self.delivery = LocalDelivery(self.eio, self.codec, self.clients, self.listeners)
         self.delivery.disconnect_sid = functools.partial(self.disconnect, ignore_queue=True)
         self.manager.set_server(self.delivery)
+        attach_forwarding(self.eio, self.manager)  # several workers, no sticky sessions
         self._cluster_setup()
         self.recovery = ServerRecovery.from_option(
             recovery_option, self.manager, self.backend.monotonic, self.eio.generate_id
