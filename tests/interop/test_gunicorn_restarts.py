@@ -1,6 +1,6 @@
 """Restarts under a real ``gunicorn -k gevent``: SIGTERM to the worker (the master respawns it)
-closes every connection cleanly and the clients reconnect to the new worker; no acked emit is
-lost; the log has no traceback (greensio/engineio/shutdown.py).
+or SIGHUP to the master (a reload) closes every connection cleanly and the clients reconnect to
+the new worker; no acked emit is lost; the log has no traceback (greensio/engineio/shutdown.py).
 
 python-socketio's asyncio client over WebSocket (its reconnect task dies on a polling retry
 that meets the old worker's closed keep-alive connection: a client-side limitation).
@@ -38,7 +38,7 @@ async def _until(condition, seconds: float) -> bool:  # type: ignore[no-untyped-
     return True
 
 
-async def _restart(url: str) -> tuple[list[str], set[int], int, int]:
+async def _restart(url: str, master: int, how: str) -> tuple[list[str], set[int], int, int]:
     reasons: list[str] = []
     clients = []
     try:
@@ -54,7 +54,10 @@ async def _restart(url: str) -> tuple[list[str], set[int], int, int]:
             if await client.call("record", number, timeout=10 * UNIT) == number:
                 acked.add(number)
         old_pid = await clients[0].call("pid", timeout=10 * UNIT)
-        os.kill(old_pid, signal.SIGTERM)
+        if how == "sigterm-worker":
+            os.kill(old_pid, signal.SIGTERM)
+        else:  # a reload: new workers, then SIGTERM to the old one
+            os.kill(master, signal.SIGHUP)
         assert await _until(lambda: len(reasons) >= CLIENTS, 20 * UNIT), reasons
         assert await _until(lambda: all(c.connected for c in clients), 30 * UNIT)
         new_pid = await clients[0].call("pid", timeout=10 * UNIT)
@@ -68,11 +71,12 @@ async def _restart(url: str) -> tuple[list[str], set[int], int, int]:
             await client.disconnect()
 
 
-def test_sigterm_to_the_worker_reconnects_everyone(tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", ["sigterm-worker", "sighup-master"])
+def test_a_restart_reconnects_everyone(tmp_path: Path, how: str) -> None:
     log = tmp_path / "records"
     server = Gunicorn("tests.apps.restarts_gunicorn:app", env={"RESTARTS_LOG": str(log)}).start()
     try:
-        reasons, acked, old_pid, new_pid = asyncio.run(_restart(server.url))
+        reasons, acked, old_pid, new_pid = asyncio.run(_restart(server.url, server.proc.pid, how))  # type: ignore[union-attr]
     finally:
         server.stop()
     assert new_pid != old_pid
