@@ -20,6 +20,7 @@ from greensio.backends.base import Backend, CoreBackend
 from greensio.backends.relay import run_here_in_order
 from greensio.backends.timers import timers_for
 from greensio.engineio.forwarding import Forwarding, OwnerRegistry
+from greensio.engineio import shutdown as graceful
 from greensio.engineio.requests import RequestHandler, RequestRouting, RequestSettings
 from greensio.engineio.socket import EngineSocket
 from greensio.exceptions import UsageError
@@ -121,6 +122,9 @@ class EngineIOServer:
         #: Set by ``attach_forwarding`` (a pub/sub manager: workers without sticky sessions).
         self.forwarding: Forwarding | None = None
         self.timers = timers_for(self.backend)
+        #: True from ``shutdown()`` on: handshakes get a 503 (greensio/engineio/shutdown.py).
+        self.shutting_down = False
+        self._gunicorn_watched = False
         #: Under gevent, WebSocket writes made in one loop pass leave in one send per connection.
         self.coalescer = WriteCoalescer(self.backend) if self.backend.coalesces_writes else None
         #: True with the coalescer, since no write blocks then, and nothing yields inside a
@@ -153,6 +157,12 @@ class EngineIOServer:
     # --- application API -------------------------------------------------------------------------
     def handle_request(self, environ: dict[str, Any], start_response: http.StartResponse) -> Any:
         """Serve one Engine.IO HTTP request (polling GET/POST, or a WebSocket upgrade)."""
+        if self.shutting_down:
+            refused = graceful.refuse_new_session(environ, start_response)
+            if refused is not None:
+                return refused
+        elif not self._gunicorn_watched and "gunicorn.socket" in environ:
+            self._watch_gunicorn()
         requests = self.requests
         assert isinstance(requests, RequestHandler)
         if self.forwarding is not None:  # another worker's session: served through its owner
@@ -173,6 +183,19 @@ class EngineIOServer:
             self.logger,
             timeout=self.ping_interval + self.ping_timeout + 30,
         )
+    def _watch_gunicorn(self) -> None:
+        """Shut down when the gunicorn worker serving this is told to stop (SIGTERM, a reload,
+        ``max_requests``): greensio/engineio/shutdown.py."""
+        self._gunicorn_watched = True
+        worker = graceful.find_gunicorn_worker()
+        if worker is not None:
+            backend = self._blocking_backend()
+            backend.spawn(graceful.watch_worker, worker, backend.sleep, self._worker_stopping)
+
+    def _worker_stopping(self, timeout: float) -> None:
+        if not self.shutting_down:
+            self.logger.info("gunicorn worker stopping: closing %d session(s)", len(self.sockets))
+            self.shutdown(timeout)
 
     def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
         """Register a handler for 'connect', 'message' or 'disconnect' (usable as a decorator)."""
@@ -238,9 +261,34 @@ class EngineIOServer:
         """The backend, for the greenlet front-end's blocking calls (never the asyncio one's)."""
         return cast(Backend, self.backend)
 
-    def shutdown(self) -> None:
-        self.disconnect()
+    def shutdown(self, timeout: float = graceful.DRAIN_TIMEOUT) -> None:
+        """Close every session gracefully: refuse new ones (503), give queued output up to
+        ``timeout`` seconds to leave (greenlet front-ends), then close each transport (a pending
+        GET gets a NOOP), which the client reconnects after (greensio/engineio/shutdown.py)."""
+        self.shutting_down = True
+        if self.async_mode != "asgi":  # the asyncio front-end drains in AsyncServer.shutdown
+            self.drain(timeout)
+        for sock in list(self.sockets.values()):
+            # No CLOSE packet: a client told "server disconnect" does not reconnect (the JS
+            # client, python-socketio's); a dropped transport makes both reconnect.
+            with sock.lock:
+                events = sock.session.transport_closed()
+                sock.flush()
+            self.dispatch(sock, events)
         self.timers.stop()
+        if self.forwarding is not None:
+            self.forwarding.close()
+
+    def drain(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for every session's queued output to leave."""
+        backend = self._blocking_backend()
+        deadline = backend.monotonic() + timeout
+        while self.busy() and backend.monotonic() < deadline:
+            backend.sleep(0.05)
+
+    def busy(self) -> bool:
+        """Whether some session still has output waiting for its client."""
+        return any(sock.session.has_output() for sock in list(self.sockets.values()))
 
     def generate_id(self) -> str:
         if self.forwarding is not None:

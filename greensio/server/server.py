@@ -385,6 +385,12 @@ class Server(RoomsAndSessions, ClusterOperations, HandlerRegistration, ListenerR
         eio_sid = self.manager.eio_sid_from_sid(sid, namespace or "/")
         return self.eio.get_environ(eio_sid) if eio_sid else None
 
-    def shutdown(self) -> None:
-        """Disconnect every client and stop the timers."""
-        self.eio.shutdown()
+    def shutdown(self, timeout: float = 5) -> None:
+        """Close every client gracefully: new connections refused (503), queued output given up
+        to ``timeout`` s to leave, then an Engine.IO close the client reconnects after; handlers
+        get ``reason.SERVER_DISCONNECT`` (greensio/engineio/shutdown.py)."""
+        self.eio.shutting_down = True
+        deadline = self.backend.monotonic() + timeout
+        while self.eio.busy() and self.backend.monotonic() < deadline:
+            self.backend.sleep(0.05)
+        self.eio.shutdown(0)

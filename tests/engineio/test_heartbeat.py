@@ -254,7 +254,7 @@ def test_shutdown_stops_the_timer_loop():
     h.eio.shutdown()
     h.backend.run()
     assert h.backend.pending_deadlines() == []
-    assert h.closed == {sid: ("server disconnect", h.start)}
+    assert h.closed == {sid: ("transport close", h.start)}  # no CLOSE: the client reconnects
 
 
 # -- WebSocket -------------------------------------------------------------------------------------
