@@ -359,6 +359,12 @@ class AsyncServer(
         eio_sid = self.manager.eio_sid_from_sid(sid, namespace or "/")
         return self.eio.get_environ(eio_sid) if eio_sid else None
 
+    def instrument(self, auth: Any = None, **kwargs: Any) -> Any:
+        """Serve the admin UI (admin.socket.io): see ``greensio.server.async_admin``."""
+        from greensio.server.async_admin import AsyncAdmin
+
+        return AsyncAdmin(self, auth, **kwargs)
+
     async def shutdown(self) -> None:
         """Disconnect every client and stop the timers."""
         self.eio.shutdown()

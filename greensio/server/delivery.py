@@ -93,7 +93,7 @@ class LocalDelivery:
     def encode_event(self, namespace: str, event: str, args: list[Any]) -> PreparedMessages:
         """An EVENT encoded once, for any number of ``deliver`` calls."""
         messages = encode_event(self.codec, namespace, event, args)
-        observers = self.listeners.outgoing.get(namespace)
+        observers = self.listeners.outgoing_for(namespace)
         if observers:
             return ObservedMessages(messages, event, args, list(observers))
         return PreparedMessages(messages)
@@ -157,7 +157,7 @@ class LocalDelivery:
             if out:
                 self.eio.send_messages(client.eio_sid, out)
             sid = session.sids.get(namespace)
-        observers = self.listeners.outgoing.get(namespace)
+        observers = self.listeners.outgoing_for(namespace)
         if observers and sid is not None:
             self.listeners.notify(list(observers), event, sid, args)
         return entry

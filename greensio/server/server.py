@@ -357,6 +357,12 @@ class Server(RoomsAndSessions, ClusterOperations, HandlerRegistration, ListenerR
         eio_sid = self.manager.eio_sid_from_sid(sid, namespace or "/")
         return self.eio.get_environ(eio_sid) if eio_sid else None
 
+    def instrument(self, auth: Any = None, **kwargs: Any) -> Any:
+        """Serve the admin UI (admin.socket.io): see ``greensio.server.admin``."""
+        from greensio.server.admin import Admin
+
+        return Admin(self, auth, **kwargs)
+
     def shutdown(self) -> None:
         """Disconnect every client and stop the timers."""
         self.eio.shutdown()
