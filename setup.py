@@ -67,6 +67,8 @@ setup(
         "redis": ["redis>=5"],
         "kombu": ["kombu>=5.3"],
         "msgpack": ["msgpack>=1.0"],
+        # sio.instrument(auth=...) with a bcrypt hash as the password, as Node's admin UI.
+        "admin": ["bcrypt>=4"],
         "dev": read_dev_requirements(),
     },
     classifiers=[

@@ -34,6 +34,7 @@ PAIRS = [
     ("greensio/server/async_cluster.py", "greensio/server/cluster.py"),
     ("greensio/server/async_server.py", "greensio/server/server.py"),
     ("greensio/server/async_namespace.py", "greensio/server/namespace.py"),
+    ("greensio/server/async_admin.py", "greensio/server/admin.py"),
     ("greensio/engineio/async_client.py", "greensio/engineio/client.py"),
     ("greensio/client/async_reconnect.py", "greensio/client/reconnect.py"),
     ("greensio/client/async_events.py", "greensio/client/events.py"),
@@ -47,6 +48,7 @@ PAIRS = [
     ("tests/apps/async_middlewares.py", "tests/apps/middlewares.py"),
     ("tests/apps/async_conformance.py", "tests/apps/conformance.py"),
     ("tests/apps/async_recovery.py", "tests/apps/recovery.py"),
+    ("tests/apps/async_admin_app.py", "tests/apps/admin_app.py"),
 ]
 
 #: Modules whose names change (``greensio.server.async_events`` -> ``greensio.server.events``):

@@ -19,8 +19,8 @@ from greensio.backends import get_backend
 from greensio.backends.base import Backend, CoreBackend
 from greensio.backends.relay import run_here_in_order
 from greensio.backends.timers import timers_for
-from greensio.engineio.forwarding import Forwarding, OwnerRegistry
 from greensio.engineio import shutdown as graceful
+from greensio.engineio.forwarding import Forwarding, OwnerRegistry
 from greensio.engineio.requests import RequestHandler, RequestRouting, RequestSettings
 from greensio.engineio.socket import EngineSocket
 from greensio.exceptions import UsageError
@@ -183,6 +183,7 @@ class EngineIOServer:
             self.logger,
             timeout=self.ping_interval + self.ping_timeout + 30,
         )
+
     def _watch_gunicorn(self) -> None:
         """Shut down when the gunicorn worker serving this is told to stop (SIGTERM, a reload,
         ``max_requests``): greensio/engineio/shutdown.py."""

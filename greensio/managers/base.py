@@ -39,6 +39,8 @@ class Manager:
         self.delivery: Delivery | None = None
         #: The server's handler of other nodes' requests (``greensio.managers.cluster``).
         self.cluster_serve: Serve | None = None
+        #: The server's ``greensio.server.observers.Observers`` once an observer is added.
+        self.observers: Any = None
 
     def set_server(self, server: Delivery) -> None:
         """python-socketio's name: the server hands over how to deliver to its clients."""
@@ -70,8 +72,12 @@ class Manager:
         eio_sid = eio_sid or self.registry.eio_sid(namespace, sid)
         if eio_sid is not None:
             self.registry.enter(namespace, room, sid, eio_sid)
+            if self.observers:
+                self.observers.joined(sid, namespace, room)
 
     def leave_room(self, sid: str, namespace: str, room: Room) -> None:
+        if self.observers:
+            self.observers.left(sid, namespace, room)
         self.registry.leave(namespace, room, sid)
 
     def close_room(self, room: Room, namespace: str) -> None:

@@ -219,6 +219,8 @@ class AsyncServerEvents:
             self.logger.info(
                 "%s connected to namespace %s (over %s)", sid, namespace, self._transport(client)
             )
+            if self.listeners.observers.active:
+                self.listeners.observers.connected(sid, namespace)
             return
         self.logger.info("%s refused on namespace %s: %s", sid, namespace, refusal)
         self.manager.disconnect(sid, namespace)
@@ -267,7 +269,7 @@ class AsyncServerEvents:
             return
         sid = client.session.sids[namespace]
         self.logger.info("received event %r from %s [%s]", event.event, sid, namespace)
-        observers = self.listeners.incoming.get(namespace)
+        observers = self.listeners.incoming_for(namespace)
         if observers:
             self.listeners.notify(list(observers), event.event, sid, event.args)
         found = self.registry.find(event.event, namespace)
@@ -302,6 +304,8 @@ class AsyncServerEvents:
         except Exception:  # noqa: BLE001 - the application's, logged by _handler_failed
             self._handler_failed("disconnect", namespace, sid)
         finally:
+            if self.listeners.observers.active:
+                self.listeners.observers.disconnected(sid, namespace, reason)
             self.manager.disconnect(sid, namespace)
             client.user_sessions.pop(namespace, None)
 

@@ -387,10 +387,16 @@ class AsyncServer(
         eio_sid = self.manager.eio_sid_from_sid(sid, namespace or "/")
         return self.eio.get_environ(eio_sid) if eio_sid else None
 
+    def instrument(self, auth: Any = None, **kwargs: Any) -> Any:
+        """Serve the admin UI (admin.socket.io): see ``greensio.server.async_admin``."""
+        from greensio.server.async_admin import AsyncAdmin
+
+        return AsyncAdmin(self, auth, **kwargs)
+
     async def shutdown(self, timeout: float = 5) -> None:
         """Close every client gracefully: new connections refused (503), queued output given up
         to ``timeout`` s to leave, then an Engine.IO close the client reconnects after; handlers
-        get ``reason.SERVER_DISCONNECT`` (greensio/engineio/shutdown.py)."""
+        get ``reason.TRANSPORT_CLOSE`` (greensio/engineio/shutdown.py)."""
         self.eio.shutting_down = True
         deadline = self.backend.monotonic() + timeout
         while self.eio.busy() and self.backend.monotonic() < deadline:

@@ -106,7 +106,7 @@ class LocalDelivery:
     def encode_event(self, namespace: str, event: str, args: list[Any]) -> PreparedMessages:
         """An EVENT encoded once, for any number of ``deliver`` calls."""
         messages = encode_event(self.codec, namespace, event, args)
-        observers = self.listeners.outgoing.get(namespace)
+        observers = self.listeners.outgoing_for(namespace)
         if volatile.get():  # (set by the server around a volatile emit: see server.recovery)
             if observers:
                 return ObservedVolatileMessages(messages, event, args, list(observers))
@@ -178,7 +178,7 @@ class LocalDelivery:
             if out:
                 self.eio.send_messages(client.eio_sid, out)
             sid = session.sids.get(namespace)
-        observers = self.listeners.outgoing.get(namespace)
+        observers = self.listeners.outgoing_for(namespace)
         if observers and sid is not None:
             self.listeners.notify(list(observers), event, sid, args)
         return entry

@@ -23,12 +23,13 @@ from typing import Any
 
 from greensio.exceptions import UsageError
 from greensio.handlers import Handler
+from greensio.server.observers import Observers
 
 
 class Listeners:
     """The three per-namespace lists; ``ServerEvents`` and ``LocalDelivery`` read them."""
 
-    __slots__ = ("middlewares", "incoming", "outgoing", "logger")
+    __slots__ = ("middlewares", "incoming", "outgoing", "logger", "observers")
 
     def __init__(self, logger: logging.Logger) -> None:
         self.middlewares: dict[str, list[Handler]] = {}
@@ -36,6 +37,22 @@ class Listeners:
         #: Read once per emit: a namespace without outgoing listeners is not in it at all.
         self.outgoing: dict[str, list[Handler]] = {}
         self.logger = logger
+        #: The typed hooks of ``greensio.server.observers`` (the admin UI's).
+        self.observers = Observers()
+
+    def incoming_for(self, namespace: str) -> list[Handler] | None:
+        """The incoming listeners of ``namespace``, the observers' hook among them."""
+        found = self.incoming.get(namespace)
+        if not self.observers.active:
+            return found
+        return [*(found or ()), _Forward(self.observers.received, namespace)]
+
+    def outgoing_for(self, namespace: str) -> list[Handler] | None:
+        """The outgoing listeners of ``namespace``, the observers' hook among them."""
+        found = self.outgoing.get(namespace)
+        if not self.observers.active:
+            return found
+        return [*(found or ()), _Forward(self.observers.sent, namespace)]
 
     @staticmethod
     def add(table: dict[str, list[Handler]], fn: Handler, namespace: str) -> None:
@@ -72,6 +89,20 @@ class Listeners:
                 "function for Server",
                 _name(fn),
             )
+
+
+class _Forward:
+    """A listener ``fn(event, sid, *args)`` calling an observers' hook with its namespace."""
+
+    __slots__ = ("hook", "namespace", "__qualname__")
+
+    def __init__(self, hook: Any, namespace: str) -> None:
+        self.hook = hook
+        self.namespace = namespace
+        self.__qualname__ = getattr(hook, "__qualname__", "observer")
+
+    def __call__(self, event: str, sid: str, *args: Any) -> None:
+        self.hook(sid, self.namespace, event, list(args))
 
 
 def _name(fn: Handler) -> str:

@@ -1,5 +1,5 @@
 """An app of our own that makes the calls python-socketio's WSGI examples make (its
-examples/server/wsgi ``app.py``, ``latency.py`` and ``fiddle.py``, ``instrument`` aside), with
+examples/server/wsgi ``app.py``, ``latency.py`` and ``fiddle.py``, app.py's admin UI too), with
 ``import greensio as socketio``: the regression test that those examples run on greensio.
 
 Run as python-socketio's examples run: under ``gunicorn -k gevent``, or by its own ``__main__``,
@@ -22,6 +22,10 @@ sio = socketio.Server(async_mode=async_mode, cors_allowed_origins=None)
 app = flask.Flask(__name__)
 app.wsgi_app = socketio.WSGIApp(sio, app.wsgi_app)
 app.config["SECRET_KEY"] = "secret!"
+instrument = True  # app.py: the admin UI (https://admin.socket.io) on /admin
+admin_login = {"username": "admin", "password": "python"}
+if instrument:
+    sio.instrument(auth=admin_login)
 TICK = float(os.environ.get("GREENSIO_EXAMPLE_TICK", "10"))
 ticker = None
 

@@ -102,3 +102,37 @@ def test_the_examples_calls(example):
         assert time.monotonic() < deadline, "the server did not disconnect bob"
         time.sleep(0.05)
     ada.sio.disconnect()
+
+
+def test_the_examples_admin_ui(example):
+    """app.py's ``sio.instrument(auth=admin_login)``: the admin namespace answers the UI's
+    credentials (python-socketio's client in its place) with ``config`` and stats, and refuses
+    others."""
+    server, _mode = example
+    admin = socketio.Client()
+    seen: list[tuple[str, object]] = []
+    admin.on("*", lambda event, *args: seen.append((event, args)), namespace="/admin")
+    admin.connect(
+        server.url,
+        namespaces=["/admin"],
+        transports=["websocket"],
+        auth={"username": "admin", "password": "python"},
+    )
+    try:
+        deadline = time.monotonic() + 10 * UNIT
+        while not {"config", "all_sockets", "server_stats"} <= {e for e, _ in seen}:
+            assert time.monotonic() < deadline, seen
+            time.sleep(0.05)
+        config = next(args[0] for e, args in seen if e == "config")
+        assert "EMIT" in config["supportedFeatures"] and "ALL_EVENTS" in config["supportedFeatures"]
+    finally:
+        admin.disconnect()
+    intruder = socketio.Client()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        intruder.connect(
+            server.url,
+            namespaces=["/admin"],
+            transports=["websocket"],
+            auth={"username": "admin", "password": "java"},
+            wait_timeout=5 * UNIT,
+        )

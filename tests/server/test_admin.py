@@ -1,0 +1,138 @@
+"""``sio.instrument()``: the admin UI's protocol, spoken to the official JS client.
+
+``tests/interop/js/admin_client.js`` plays the admin UI (on '/admin') and a user client (on '/')
+against ``tests/apps/admin_app.py`` (``Server``, pywsgi) and its asyncio source (``AsyncServer``,
+uvicorn) on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+import greensio
+from tests.support.node import JS_DIR, node_with_packages
+from tests.support.servers import UNIT, ServerProcess, python_server
+
+pytestmark = pytest.mark.timeout(60 * UNIT)
+
+FRONT_ENDS = {
+    "Server": ("tests.apps.admin_app:build", "pywsgi"),
+    "AsyncServer": ("tests.apps.async_admin_app:build", "uvicorn"),
+}
+CREDENTIALS = {"username": "admin", "password": "s3cret"}
+WRITE = ["EMIT", "JOIN", "LEAVE", "DISCONNECT", "MJOIN", "MLEAVE", "MDISCONNECT"]
+
+
+@pytest.fixture(params=list(FRONT_ENDS))
+def front_end(request) -> tuple[str, str]:
+    return FRONT_ENDS[request.param]
+
+
+def start(front_end: tuple[str, str], **admin) -> ServerProcess:
+    app, web_server = front_end
+    return python_server(app, server=web_server, admin=admin, ping_interval=2).start()
+
+
+def run_js(server: ServerProcess, scenario: str, auth: object) -> dict:
+    node = node_with_packages("socket.io-client")
+    argv = [node, str(JS_DIR / "admin_client.js"), server.url, scenario, json.dumps(auth)]
+    env = dict(os.environ, GREENSIO_TEST_UNIT=str(UNIT))
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=40 * UNIT, env=env)
+    assert done.returncode == 0, done.stderr + server.log
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert not {"error", "timeout", "connect_error"} & set(seen), (seen, server.log)
+    return seen
+
+
+def test_the_ui_sees_sockets_rooms_events_and_acts(front_end):
+    server = start(front_end, auth=CREDENTIALS, server_id="node-a", server_stats_interval=0.5)
+    try:
+        seen = run_js(server, "full", CREDENTIALS)
+    finally:
+        server.stop()
+    admin, user = seen["admin"], seen["user"]
+    assert admin["config"]["supportedFeatures"] == [*WRITE, "AGGREGATED_EVENTS", "ALL_EVENTS"]
+    # all_sockets: the admin's own socket, on /admin.
+    assert [s["nsp"] for s in admin["all_sockets"]] == ["/admin"]
+    stats = admin["first_stats"]
+    assert stats["serverId"] == "node-a" and isinstance(stats["pid"], int)
+    assert {"name": "/admin", "socketsCount": 1} in stats["namespaces"]
+    later = admin["later_stats"]
+    assert {"name": "/", "socketsCount": 1} in later["namespaces"]
+    assert later["pollingClientsCount"] == 0  # both over WebSocket
+    connected = admin["socket_connected"]
+    assert connected["id"] == user["id"] and connected["nsp"] == "/"
+    assert connected["transport"] == "websocket" and connected["clientId"]
+    assert connected["handshake"]["address"] == "127.0.0.1"
+    nsp, room, sid, _when = admin["room_joined"]
+    assert (nsp, room, sid) == ("/", "r1", user["id"])
+    assert admin["event_received"][:3] == ["/", user["id"], ["hello", {"x": 1}]]
+    assert admin["event_sent"][:3] == ["/", user["id"], ["reply", {"got": {"x": 1}}]]
+    # The actions took effect on the user.
+    assert user["from_admin"] == [1, {"two": 2}]
+    assert "r2" in user["rooms_after_join"] and "r2" not in user["rooms_after_leave"]
+    assert admin["left_r2"][:3] == ["/", "r2", user["id"]]
+    assert user["disconnect_reason"] == "io server disconnect"
+    assert admin["socket_disconnected"][:3] == ["/", user["id"], "server disconnect"]
+
+
+def test_read_only_refuses_the_actions(front_end):
+    server = start(front_end, read_only=True, mode="production", server_stats_interval=0.5)
+    try:
+        seen = run_js(server, "readonly", {})
+    finally:
+        server.stop()
+    assert seen["admin"]["config"]["supportedFeatures"] == ["AGGREGATED_EVENTS"]
+    assert "event_received" not in seen["admin"]  # production mode: no event reports
+    user = seen["user"]
+    assert user["connected"] is True
+    assert sorted(user["rooms_after"]) == sorted([user["id"], "r1"])
+    assert "from_admin" not in user["events"]
+
+
+@pytest.mark.parametrize("auth", [{"username": "admin", "password": "nope"}, {}, None])
+def test_bad_credentials_are_refused(front_end, auth):
+    server = start(front_end, auth=[CREDENTIALS, {"username": "b", "password": "c"}])
+    try:
+        seen = run_js(server, "refused", auth)
+    finally:
+        server.stop()
+    assert seen["refused"] == "authentication failed"
+
+
+def test_a_bcrypt_hash_as_the_password():
+    """As Node's admin UI: the configured password may be a bcrypt hash (greensio[admin])."""
+    pytest.importorskip("bcrypt", reason="the optional extra greensio[admin]")
+    from tests.apps.admin_app import HASHED
+
+    admin = greensio.Server().instrument(auth=[{"username": "admin", "password": HASHED}])
+    assert admin._authenticated({"username": "admin", "password": "s3cret"})
+    assert not admin._authenticated({"username": "admin", "password": "wrong"})
+    assert not admin._authenticated({"username": "eve", "password": "s3cret"})
+    assert not admin._authenticated({"username": "admin"})
+
+
+def test_a_hash_without_bcrypt_names_the_extra():
+    try:
+        import bcrypt  # noqa: F401
+    except ImportError:
+        with pytest.raises(greensio.exceptions.UsageError, match=r"pip install greensio\[admin\]"):
+            greensio.Server().instrument(auth={"username": "a", "password": "$2b$04$" + "x" * 53})
+    else:
+        admin = greensio.Server().instrument(
+            auth={"username": "a", "password": "$2b$04$" + "x" * 53}
+        )
+        assert admin.server_id
+
+
+def test_a_callable_and_a_server_id_per_worker():
+    sio = greensio.Server()
+    admin = sio.instrument(auth=lambda auth: auth == {"token": "t"})
+    assert admin._authenticated({"token": "t"}) and not admin._authenticated({"token": "u"})
+    assert admin.server_id == f"{__import__('socket').gethostname()}#{os.getpid()}"
+    with pytest.raises(greensio.exceptions.UsageError, match="mode"):
+        sio.instrument(mode="dev")
