@@ -43,6 +43,10 @@ Event = NamespaceConnectRequested | EventReceived | AckReceived | NamespaceDisco
 Messages = list[str | bytes]
 
 
+#: What ``ServerSession.recovered`` is until a namespace is recovered (shared, empty).
+_NONE: frozenset[str] = frozenset()
+
+
 class ServerSession:
     """Socket.IO state of one Engine.IO connection; see the module docstring."""
 
@@ -59,7 +63,7 @@ class ServerSession:
         #: Connection state recovery: namespace -> the pid given in its CONNECT reply, and the
         #: namespaces whose session was recovered (``greensio.protocol.socketio.recovery``).
         self.pids: dict[str, str] = {}
-        self.recovered: set[str] = set()
+        self.recovered: set[str] | frozenset[str] = _NONE  # a set of its own once one is
         self._connect_deadline: float | None = now + connect_timeout
 
     # --- input -----------------------------------------------------------------------------------
@@ -109,12 +113,17 @@ class ServerSession:
         if pid is not None:
             self.pids[namespace] = pid
         if replay is not None:
+            if not isinstance(self.recovered, set):
+                self.recovered = set()
             self.recovered.add(namespace)
             for data in replay:
                 held.extend(self.codec.encode(Packet(PacketType.EVENT, namespace, data)))
         else:
-            self.recovered.discard(namespace)
-        self._replay[namespace] = held
+            self._forget_recovered(namespace)
+        if held:
+            self._replay[namespace] = held
+        else:
+            self._replay.pop(namespace, None)
         self._pending[namespace] = []
         if self._left is not None:
             self._left.discard(namespace)
@@ -161,7 +170,11 @@ class ServerSession:
         self.sids.pop(namespace, None)
         self.pids.pop(namespace, None)
         self._replay.pop(namespace, None)
-        self.recovered.discard(namespace)
+        self._forget_recovered(namespace)
+
+    def _forget_recovered(self, namespace: str) -> None:
+        if namespace in self.recovered:
+            self.recovered.discard(namespace)  # type: ignore[union-attr]  # (a set: it holds one)
 
     def is_connected(self, namespace: str) -> bool:
         return namespace in self.sids and namespace not in self._pending
