@@ -49,6 +49,8 @@ PAIRS = [
     ("tests/apps/async_conformance.py", "tests/apps/conformance.py"),
     ("tests/apps/async_recovery.py", "tests/apps/recovery.py"),
     ("tests/apps/async_admin_app.py", "tests/apps/admin_app.py"),
+    # One node of a multi-node test cluster, on a message-queue manager.
+    ("tests/support/async_cluster_app.py", "tests/support/cluster_app.py"),
 ]
 
 #: Modules whose names change (``greensio.server.async_events`` -> ``greensio.server.events``):

@@ -1,21 +1,50 @@
-"""One ``AsyncServer`` node of a test cluster, served by uvicorn: ``tests.support.cluster_app``'s
-operations (the same ``do`` event and ops) over an asyncio message-queue manager.
+"""One node of a test cluster: a Socket.IO server on a message-queue manager, served by uvicorn
+on asyncio and by gevent on greenlets.
 
-``manager``: 'redis' (``AsyncRedisManager``), 'redis-sync' (greensio's ``RedisManager``, the
-same object serving an ``AsyncServer``), 'kombu' (``AsyncAioPikaManager``).
+Written once, for asyncio; scripts/unasync.py makes the greenlet twin
+(tests/support/cluster_app.py). Built as ``build(socketio, manager='redis', url=...,
+channel=...)`` by ``tests.support.serve`` (``--impl greensio``, or for the greenlet twin
+``--impl socketio``: python-socketio's own managers, the reference), so it uses only the API
+both share.
+
+``manager``: 'redis', 'redis-streams' or 'kombu' (RabbitMQ: over kombu on greenlets, in
+aio-pika's shape on asyncio); 'redis-sync' is greensio's greenlet ``RedisManager``, which
+serves either front-end.
+
+A client drives the node it is connected to with the event ``do`` and a dict ``{"op": ...}``;
+the ack is the result (``{"error": "<exception class>"}`` when the operation raised):
+
+    emit        sio.emit(event, data, to=, skip_sid=)
+    emit_cb     sio.emit(event, data, to=, callback=): the ack's arguments come back to the
+                requester as the event ``cb_result``
+    call        sio.call(event, data, to=, timeout=) -> the reply
+    enter_room / leave_room   sio.enter_room(sid, room) / leave_room
+    close_room  sio.close_room(room)
+    disconnect  sio.disconnect(sid)
+    rooms       sio.rooms(sid) (this node's view)
+    sid         the requester's own sid
+    pid         the node's process id
 """
 
 from __future__ import annotations
 
 import os
 
+ASYNC_MODE = "gevent"
+ASYNC_MODE = "asgi"  # unasync: async-only
+
 
 def _manager(socketio, manager: str, url: str, channel: str, options: dict):
-    if manager == "redis":
-        return socketio.AsyncRedisManager(url, channel=channel, **options)
-    if manager == "redis-sync":
-        return socketio.RedisManager(url, channel=channel, **options)
-    return socketio.AsyncAioPikaManager(url, channel=channel, **options)
+    # By name: the reference (python-socketio) has only some of them.
+    kinds = {
+        "redis": "AsyncRedisManager",
+        "redis-streams": "AsyncRedisStreamsManager",
+        "redis-sync": "RedisManager",
+        # RabbitMQ: over kombu (on asyncio, replaced by aio-pika's shape).
+        "kombu": "KombuManager",
+    }
+    kinds["kombu"] = "AsyncAioPikaManager"  # unasync: async-only
+    return getattr(socketio, kinds[manager])(url, channel=channel, **options)
 
 
 def build(
@@ -26,7 +55,7 @@ def build(
     manager_options: dict | None = None,
 ):
     sio = socketio.AsyncServer(
-        async_mode="asgi",
+        async_mode=ASYNC_MODE,
         client_manager=_manager(socketio, manager, url, channel, manager_options or {}),
     )
 

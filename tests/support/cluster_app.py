@@ -1,8 +1,16 @@
-"""One node of a test cluster: a Socket.IO server on a message-queue manager.
+# Generated from tests/support/async_cluster_app.py by scripts/unasync.py: do not edit.
+"""One node of a test cluster: a Socket.IO server on a message-queue manager, served by uvicorn
+on asyncio and by gevent on greenlets.
 
-Built as ``build(socketio, manager='redis', url=..., channel=...)`` by ``tests.support.serve``
-(``--impl greensio`` or ``--impl socketio``: python-socketio's own ``RedisManager`` /
-``KombuManager``, the reference), so it uses only the API both share.
+Written once, for asyncio; scripts/unasync.py makes the greenlet twin
+(tests/support/cluster_app.py). Built as ``build(socketio, manager='redis', url=...,
+channel=...)`` by ``tests.support.serve`` (``--impl greensio``, or for the greenlet twin
+``--impl socketio``: python-socketio's own managers, the reference), so it uses only the API
+both share.
+
+``manager``: 'redis', 'redis-streams' or 'kombu' (RabbitMQ: over kombu on greenlets, in
+aio-pika's shape on asyncio); 'redis-sync' is greensio's greenlet ``RedisManager``, which
+serves either front-end.
 
 A client drives the node it is connected to with the event ``do`` and a dict ``{"op": ...}``;
 the ack is the result (``{"error": "<exception class>"}`` when the operation raised):
@@ -23,13 +31,19 @@ from __future__ import annotations
 
 import os
 
+ASYNC_MODE = "gevent"
+
 
 def _manager(socketio, manager: str, url: str, channel: str, options: dict):
-    if manager == "redis":
-        return socketio.RedisManager(url, channel=channel, **options)
-    if manager == "redis-streams":
-        return socketio.RedisStreamsManager(url, channel=channel, **options)
-    return socketio.KombuManager(url, channel=channel, **options)
+    # By name: the reference (python-socketio) has only some of them.
+    kinds = {
+        "redis": "RedisManager",
+        "redis-streams": "RedisStreamsManager",
+        "redis-sync": "RedisManager",
+        # RabbitMQ: over kombu (on asyncio, replaced by aio-pika's shape).
+        "kombu": "KombuManager",
+    }
+    return getattr(socketio, kinds[manager])(url, channel=channel, **options)
 
 
 def build(
@@ -40,7 +54,7 @@ def build(
     manager_options: dict | None = None,
 ):
     sio = socketio.Server(
-        async_mode="gevent",
+        async_mode=ASYNC_MODE,
         client_manager=_manager(socketio, manager, url, channel, manager_options or {}),
     )
 
