@@ -20,11 +20,15 @@ and skip (its listener dispatches on the five methods it knows and ignores the r
 
 ``decode`` reads any message of the channel: one of these, or one of python-socketio's through
 ``manager_messages.decode_message``; every field is checked (``ProtocolError`` otherwise).
-Never pickle. Data crosses nodes as JSON: binary arguments are not carried.
+Never pickle. Data crosses nodes as JSON; ``bytes`` in a request's ``args`` or a reply's ``data``
+travel as Socket.IO placeholders there and an ``attachments`` list of base64 strings beside them
+(present only when there are some), as python-socketio's binary emits do.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json as stdlib_json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -32,6 +36,7 @@ from typing import Any
 
 from greensio.exceptions import ProtocolError
 from greensio.protocol import manager_messages as mm
+from greensio.protocol.socketio.packets import _deconstruct, reconstruct
 
 HEARTBEAT, REQUEST, REPLY = "greensio:heartbeat", "greensio:request", "greensio:reply"
 STATES = ("hello", "alive", "bye")
@@ -89,12 +94,34 @@ _METHODS: dict[type, str] = {Heartbeat: HEARTBEAT, ClusterRequest: REQUEST, Clus
 def encode(message: ClusterMessage, dumps: Callable[[Any], Any] | None = None) -> bytes:
     """``message`` as the bytes to publish. Raises TypeError/ValueError for non-JSON data."""
     body = {"method": _METHODS[type(message)], **asdict(message)}
+    payload = _PAYLOAD.get(type(message))
+    if payload is not None:
+        attachments: list[bytes] = []
+        body[payload] = _deconstruct(body[payload], attachments)
+        if attachments:
+            body["attachments"] = [base64.b64encode(item).decode("ascii") for item in attachments]
     encoded = (dumps or _dumps)(body)
     return encoded.encode("utf-8") if isinstance(encoded, str) else bytes(encoded)
 
 
 def _dumps(data: Any) -> str:
     return stdlib_json.dumps(data, separators=(",", ":"))
+
+
+def _payload(fields: mm._Fields, key: str) -> Any:
+    """Field ``key`` with its binary attachments put back, if the message has any."""
+    data = fields.data.get(key)
+    encoded = fields.data.get("attachments")
+    if encoded is None:
+        return data
+    if not (isinstance(encoded, list) and encoded and all(isinstance(i, str) for i in encoded)):
+        raise fields.fail("attachments")
+    try:
+        attachments = [base64.b64decode(item, validate=True) for item in encoded]
+    except (binascii.Error, ValueError):
+        message = f"manager message {fields.method!r}: an attachment is not base64"
+        raise ProtocolError(message) from None
+    return reconstruct(data, attachments)
 
 
 def decode(
@@ -139,7 +166,7 @@ def _request(fields: mm._Fields) -> ClusterRequest:
         raise fields.fail("request_id")
     room = fields.room("room") if op in ("enter_room", "leave_room") else None
     event = fields.string("event") if op in ("server_emit", "broadcast_call") else None
-    args = fields.data.get("args", [])
+    args = _payload(fields, "args") if "args" in fields.data else []
     if not isinstance(args, list):
         raise fields.fail("args")
     timeout = fields.data.get("timeout")
@@ -166,7 +193,7 @@ def _request(fields: mm._Fields) -> ClusterRequest:
 
 def _reply(fields: mm._Fields) -> ClusterReply:
     kind = _one_of(fields, "kind", KINDS)
-    data = fields.data.get("data")
+    data = _payload(fields, "data")
     checks: dict[str, Callable[[Any], bool]] = {
         "sockets": lambda d: isinstance(d, list) and all(_is_socket(item) for item in d),
         "values": lambda d: isinstance(d, list),
@@ -193,6 +220,9 @@ def _is_socket(item: Any) -> bool:
         and isinstance(item.get("data"), dict)
     )
 
+
+#: The field of each message class that may carry binary data.
+_PAYLOAD: dict[type, str] = {ClusterRequest: "args", ClusterReply: "data"}
 
 _DECODERS: dict[str, Callable[[mm._Fields], ClusterMessage]] = {
     HEARTBEAT: _heartbeat,

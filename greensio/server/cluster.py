@@ -258,7 +258,7 @@ class ClusterOperations:
         data = dict(client.user_sessions.get(namespace, {})) if client is not None else {}
         if crossing:
             try:
-                json.dumps(data)
+                json.dumps(data, default=_bytes_only)
             except (TypeError, ValueError) as exc:
                 self.logger.warning("%s's session is not JSON (%s): sent as {}", sid, exc)
                 data = {}
@@ -272,3 +272,9 @@ class ClusterOperations:
             return bool(gathering.done.wait(timeout))
         finally:
             gathering.close()
+
+
+def _bytes_only(value: Any) -> None:
+    """``json.dumps``'s fallback that lets ``bytes`` through (they cross as attachments)."""
+    if not isinstance(value, (bytes, bytearray)):
+        raise TypeError(f"{type(value).__name__} is not JSON")

@@ -99,6 +99,16 @@ def test_operations_reach_every_node(kind, request):
             assert a1.do("server_call", event="broken", timeout=60, wait=20 * UNIT) == []
             assert a1.do("server_call", event="nobody-listens", timeout=60, wait=20 * UNIT) == []
 
+            # binary data crosses nodes too: arguments, replies, acks and sessions
+            values = a1.do("server_call", event="whoami", data=b"\x00\xff", timeout=10 * UNIT)
+            assert [value["args"] for value in values] == [[b"\x00\xff"], [b"\x00\xff"]]
+            assert a1.do("bcall", to=b1.sid, data=b"\x01") == {
+                b1.sid: {"answer": "yes", "args": [b"\x01"]}
+            }
+            assert c1.do("session", data={"blob": b"\x02"}) == "ok"
+            theirs = a1.do("fetch", to=c1.sid)
+            assert [info["data"] for info in theirs] == [{"value": {"blob": b"\x02"}}]
+
             # broadcast_call: every client of every node
             replies = a1.do("bcall", data=1)
             assert replies == {s: {"answer": "yes", "args": [1]} for s in (a1.sid, b1.sid, c1.sid)}

@@ -44,6 +44,13 @@ MESSAGES = [
     cm.ClusterReply("h2", "h1", 4, "targets", ["s1", "s2"]),
     cm.ClusterReply("h2", "h1", 4, "ack", ["s1", ["yes", 2]]),
     cm.ClusterReply("h2", "h1", 4, "gone", "s2"),
+    # binary data: placeholders and base64 attachments, as python-socketio's binary emits
+    cm.ClusterRequest("h1", "server_emit", event="blob", args=[b"\x00\xff", {"k": [b"", 1]}]),
+    cm.ClusterReply("h2", "h1", 9, "values", [b"\x01"]),
+    cm.ClusterReply("h2", "h1", 4, "ack", ["s1", [b"yes", 2]]),
+    cm.ClusterReply(
+        "h2", "h1", 3, "sockets", [{"sid": "s", "namespace": "/", "rooms": [], "data": {"b": b"!"}}]
+    ),
 ]
 
 
@@ -158,6 +165,31 @@ def test_not_json_or_not_an_object() -> None:
     for raw in (b"\xff", b"[1]", "nope"):
         with pytest.raises(ProtocolError):
             cm.decode(raw)
+
+
+def test_binary_data_travels_as_attachments() -> None:
+    raw = json.loads(cm.encode(cm.ClusterRequest("h", "server_emit", event="e", args=[b"hi", 2])))
+    assert raw["args"] == [{"_placeholder": True, "num": 0}, 2]
+    assert raw["attachments"] == ["aGk="]
+    assert "attachments" not in json.loads(cm.encode(cm.ClusterReply("h", "g", 1, "values", [])))
+
+
+@pytest.mark.parametrize(
+    "attachments",
+    [[], "aGk=", [1], ["not base64!"], ["aGk=", "aGk="]],
+    ids=["empty", "not-a-list", "not-text", "not-base64", "one-unused"],
+)
+def test_bad_attachments_are_refused(attachments) -> None:
+    raw = {
+        "method": "greensio:request",
+        "host_id": "h",
+        "op": "server_emit",
+        "event": "e",
+        "args": [{"_placeholder": True, "num": 0}],
+        "attachments": attachments,
+    }
+    with pytest.raises(ProtocolError):
+        cm.decode(json.dumps(raw))
 
 
 def test_non_json_data_is_refused_when_encoding() -> None:
