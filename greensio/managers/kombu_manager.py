@@ -8,6 +8,12 @@ serialized by kombu as a JSON string (so the two share one exchange). A write-on
 replies come on a queue named ``<channel>.reply.<host_id>``, reached through the default
 exchange. The health check publishes a marker to the node's own queue and waits for it there.
 py-amqp turns TCP keepalive on.
+
+A broker restart loses the (non-durable) exchange, queues and bindings: each node declares its
+queue again when it reconnects. After an outage the publisher waits, at most
+``resubscribe_wait`` seconds, until every greensio node it knows of (the cluster heartbeat's
+peers, and itself) consumes from its queue again, so that what was buffered meanwhile is not
+routed to nobody. python-socketio's nodes are not known by name, so not waited for.
 """
 
 from __future__ import annotations
@@ -78,6 +84,8 @@ class KombuManager(PubSubManager):
         producer_options: for ``kombu.Producer``.
         max_buffer: most messages held while the broker is unreachable (10,000).
         health_check_interval: seconds of silence before the subscriber checks its queue (15).
+        resubscribe_wait: after an outage, the most seconds to wait for the other nodes'
+            queues to be consumed again before publishing what was buffered (10).
     """
 
     name = "kombu"
@@ -96,6 +104,7 @@ class KombuManager(PubSubManager):
         *,
         max_buffer: int = DEFAULT_LIMIT,
         health_check_interval: float = 15.0,
+        resubscribe_wait: float = 10.0,
     ) -> None:
         _kombu()
         super().__init__(
@@ -111,6 +120,7 @@ class KombuManager(PubSubManager):
         self.exchange_options = dict(exchange_options or {})
         self.queue_options = dict(queue_options or {})
         self.producer_options = dict(producer_options or {})
+        self.resubscribe_wait = resubscribe_wait
         self._publisher: Any = None
         self._producer: Any = None
         self._direct: Any = None
@@ -153,6 +163,34 @@ class KombuManager(PubSubManager):
         self._direct = None
         if publisher is not None:
             publisher.collect()  # no graceful close: the connection may be gone silent
+
+    def _recover(self) -> None:
+        hosts = set() if self.cluster is None else set(self.cluster.peers) | {self.host_id}
+        if not hosts:
+            return
+        assert self.backend is not None
+        deadline = self.backend.monotonic() + self.resubscribe_wait
+        with self._connection() as connection:
+            connection.ensure_connection(max_retries=1)  # still down: the outbox backs off
+            while hosts and self.backend.monotonic() < deadline:
+                hosts = {host for host in hosts if not self._consumed(connection, host)}
+                if hosts:
+                    self.backend.sleep(0.05)
+        if hosts:
+            self.logger.warning(
+                "publishing what was buffered though %d nodes have not subscribed again",
+                len(hosts),
+            )
+
+    def _consumed(self, connection: Any, host_id: str) -> bool:
+        """Whether node ``host_id``'s queue exists and has its consumer (a passive declare)."""
+        channel = connection.channel()
+        try:
+            _, _, consumers = channel.queue_declare(queue=f"greensio.{host_id}", passive=True)
+        except connection.channel_errors:  # 404: not declared yet (and the channel is closed)
+            return False
+        channel.close()
+        return bool(consumers)
 
     def _subscribe(self, address: str) -> _KombuSubscription:
         return _KombuSubscription(self._connection(), self._queue(address))

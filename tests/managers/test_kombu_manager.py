@@ -1,17 +1,19 @@
 """``KombuManager`` on a real RabbitMQ node: python-socketio's ``KombuManager`` and greensio's on
 one exchange, both ways; the write-only emitter with callback and ``call()``; malformed messages.
+A restart of the broker mid-test: what was published meanwhile is delivered after.
 (The two-node scenarios run on RabbitMQ too: tests/managers/test_pubsub.py.)"""
 
 from __future__ import annotations
 
 import json
+import time
 
 import kombu
 import pytest
 import socketio
 
 import greensio
-from tests.support.brokers import Blackhole
+from tests.support.brokers import Blackhole, rabbitmq_server
 from tests.support.client_servers import wait_until
 from tests.support.cluster import (
     channel_name,
@@ -105,3 +107,27 @@ def test_a_silent_subscriber_connection_is_noticed_and_replaced(rabbitmq):
     finally:
         emitter.close()
         proxy.close()
+
+
+def test_a_rabbitmq_restart_delivers_what_was_published_meanwhile():
+    with rabbitmq_server() as server:
+        channel = channel_name()
+        with nodes(*(node("greensio", "kombu", server.url, channel) for _ in range(2))) as (a, b):
+            with members(a.url, b.url) as (a1, b1):
+                assert a1.do("emit", event="hello", data="before") == "ok"
+                assert b1.record.wait_for("hello") == ("before",)
+                server.stop()
+                down = time.monotonic()
+                for n in range(20):
+                    assert a1.do("emit", event="hello", data=n) == "ok"
+                assert a1.record.wait_for("hello", count=21) == (19,)  # this node's own: at once
+                server.start()
+                up = time.monotonic()
+                # node b's subscription is declared again on the new broker, then a's buffer
+                # drains into it
+                b1.record.wait_for("hello", count=21, timeout=60 * UNIT)
+                delivered = time.monotonic()
+                assert [args[0] for args in b1.got("hello")] == ["before", *range(20)]
+                assert b1.do("emit", event="hello", data="after") == "ok"
+                assert a1.record.wait_for("hello", count=22, timeout=20 * UNIT) == ("after",)
+    print(f"rabbitmq down {up - down:.2f} s; buffered emits delivered {delivered - up:.2f} s after")
