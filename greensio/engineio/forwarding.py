@@ -9,7 +9,8 @@ the broker (``OwnerRegistry``: a Redis key per owner, with a TTL refreshed in th
 
 A polling GET or POST whose sid this worker does not know but another owner id names is sent to
 that owner's private endpoint with the token and the client's address in internal headers, and the
-answer relayed (a long-poll simply blocks the forwarding greenlet). A WebSocket (an upgrade, or a
+answer relayed (a long-poll simply blocks the forwarding greenlet), over keep-alive connections
+pooled per owner (urllib3's). A WebSocket (an upgrade, or a
 websocket-only connection with a sid) is tunnelled: the request goes to the owner, which does the
 handshake, and the bytes of both directions are copied until either side closes. The private
 endpoint refuses a request without the right token (403) and never forwards further; the public
@@ -18,12 +19,13 @@ side never reads the internal headers. A sid no registered owner names gets the 
 
 from __future__ import annotations
 
-import http.client
 import os
 import secrets
 import socket
 from collections.abc import Callable
 from typing import Any, Protocol
+
+import urllib3
 
 from greensio.transports import http as whttp
 from greensio.transports.websocket_server import is_websocket_request, websocket_done
@@ -34,6 +36,9 @@ OWNER_ID_LENGTH = 6
 SID_LENGTH = 20
 #: Seconds an owner's registration lives unless refreshed (it is, every third of that).
 REGISTRATION_TTL = 30.0
+#: Idle keep-alive connections kept per owner for forwarded polling requests (more are opened
+#: when more are busy, each long-poll holding one, and closed after use).
+POOL_SIZE = 32
 
 TOKEN_HEADER = "X-Greensio-Forward-Token"
 CLIENT_HEADER = "X-Greensio-Client-Addr"
@@ -112,6 +117,7 @@ class Forwarding:
         self._pid = 0
         self._owner_id = ""
         self._owners: dict[str, tuple[str, str]] = {}
+        self._pools: dict[str, urllib3.HTTPConnectionPool] = {}
         self._stop: Callable[[], None] | None = None
 
     @property
@@ -128,6 +134,7 @@ class Forwarding:
             return
         self._pid = os.getpid()  # first: a concurrent request does not start a second endpoint
         self._owner_id, self.token, self._owners = new_owner_id(), secrets.token_urlsafe(24), {}
+        self._pools = {}  # a forked worker never shares its parent's connections
         from greensio.backends.gevent import serve_loopback
 
         port, self._stop = serve_loopback(self.private_app)
@@ -148,6 +155,9 @@ class Forwarding:
 
     def close(self) -> None:
         self._pid = -1
+        pools, self._pools = self._pools, {}
+        for pool in pools.values():
+            pool.close()
         if self._stop is not None:
             self._stop()
             self._stop = None
@@ -224,21 +234,26 @@ class Forwarding:
         if method == "POST":
             length = int(environ.get("CONTENT_LENGTH") or 0)
             body = environ["wsgi.input"].read(length) if length else b""
-        conn = http.client.HTTPConnection(host, int(port), timeout=self.timeout)
-        try:
-            conn.request(
-                method, self._target_path(environ), body, dict(self._headers(environ, token))
+        pool = self._pools.get(address)
+        if pool is None:
+            pool = self._pools[address] = urllib3.HTTPConnectionPool(
+                host, int(port), maxsize=POOL_SIZE, timeout=self.timeout, retries=False
             )
-            response = conn.getresponse()
-            payload = response.read()
-        except OSError as exc:
+        try:
+            response = pool.urlopen(
+                method,
+                self._target_path(environ),
+                body=body,
+                headers=dict(self._headers(environ, token)),
+                redirect=False,
+                decode_content=False,  # relayed as the owner encoded it
+            )
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
             self.logger.info("forwarding to %s failed: %s", address, exc)
             return whttp.error(start_response, 502, "Owner unreachable", 0, [])
-        finally:
-            conn.close()
-        headers = [(k, v) for k, v in response.getheaders() if k.lower() not in _HOP_BY_HOP]
+        headers = [(k, v) for k, v in response.headers.items() if k.lower() not in _HOP_BY_HOP]
         start_response(f"{response.status} {response.reason}", headers)
-        return [payload]
+        return [response.data]
 
     def _tunnel(self, target: tuple[str, str], environ: dict[str, Any], start_response: Any) -> Any:
         address, token = target
