@@ -18,6 +18,10 @@ died without a ``bye`` is waited for until the request's timeout, for ``3 * HEAR
 
 On the other side, a request goes to the server's handler (``serve(request, reply)``, in a task
 of its own); ``reply(kind, data)`` publishes a ``ClusterReply`` for the requester.
+
+Membership across nodes (``ClusterMembership``): ``get_rooms`` of a sid this node does not have,
+and ``get_participants`` of a room, ask the other nodes as ``fetch_sockets`` does, waiting at
+most the server's ``cluster_timeout``; that wait blocks only the calling greenlet (or thread).
 """
 
 from __future__ import annotations
@@ -27,11 +31,12 @@ import functools
 import itertools
 import logging
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from greensio.backends.base import Backend, CoreBackend
 from greensio.handlers import ack_value
 from greensio.protocol import cluster_messages as cm
+from greensio.protocol.rooms import Room
 
 #: Seconds between two ``alive`` heartbeats of a node.
 HEARTBEAT = 5.0
@@ -215,3 +220,47 @@ class ClusterLink:
             self.manager.logger.warning(
                 "a %s reply for %s cannot cross nodes (not JSON: %s)", kind, to_host, exc
             )
+
+
+class ClusterMembership:
+    """``get_rooms`` and ``get_participants`` of a message-queue manager, cluster-wide: this
+    node's answer, and the other greensio nodes' (python-socketio's nodes do not answer)."""
+
+    cluster: ClusterLink | None
+    delivery: Any
+
+    def get_rooms(self, sid: str, namespace: str) -> list[Room]:
+        """The rooms of ``sid`` (its own included), wherever in the cluster it is connected."""
+        here: list[Room] = super().get_rooms(sid, namespace)  # type: ignore[misc]
+        if here or not self.is_remote(sid, namespace):
+            return here
+        found = self._ask_others(namespace, sid)
+        return list(found[0]["rooms"]) if found else []
+
+    def get_participants(self, namespace: str, room: Room) -> list[tuple[str, str]]:
+        """``(sid, eio_sid)`` of every member of ``room``, on every node (an eio_sid of another
+        node means nothing here: it is that node's)."""
+        here: list[tuple[str, str]] = super().get_participants(namespace, room)  # type: ignore[misc]
+        local = {sid for sid, _ in here}
+        there = [
+            (info["sid"], info.get("eio_sid", ""))
+            for info in self._ask_others(namespace, room)
+            if info["sid"] not in local
+        ]
+        return here + there
+
+    if TYPE_CHECKING:
+
+        def is_remote(self, sid: str, namespace: str) -> bool: ...
+
+    def _ask_others(self, namespace: str, to: Any) -> list[dict[str, Any]]:
+        link = self.cluster
+        if link is None or link.closed or not link.count():
+            return []
+        gathering = Gathering(link.backend)
+        link.request(cm.ClusterRequest("", "fetch_sockets", namespace, to=to), gathering)
+        try:
+            gathering.done.wait(getattr(self.delivery, "cluster_timeout", 5.0))
+        finally:
+            gathering.close()
+        return list(gathering.sockets)

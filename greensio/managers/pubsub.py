@@ -12,8 +12,8 @@ Theory of operation (python-socketio's ``PubSubManager``, with its JSON messages
 - ``emit(callback=)`` and ``call()`` to a sid of another node: the emit carries
   ``callback: [to, namespace, id]``, and the ack comes back as a ``callback`` message for this
   node's ``host_id`` (``greensio.managers.remote_acks``).
-- Membership (``get_participants``, ``rooms``) stays local, as in python-socketio. Cluster-wide
-  operations (``fetch_sockets``, ...): ``greensio.managers.cluster``, hooked into ``_handle``.
+- Membership (``get_participants``, ``rooms``) and cluster-wide operations (``fetch_sockets``,
+  ...): ``greensio.managers.cluster``, hooked into ``_handle``.
 
 Publishing never waits on the network: messages go to a bounded ``Outbox`` drained by a publisher
 task that reconnects with backoff; the ``Listener`` task subscribes, reconnects and runs the
@@ -41,7 +41,7 @@ from greensio.backends.base import Backend
 from greensio.exceptions import ProtocolError, UsageError
 from greensio.handlers import ack_value, args_of
 from greensio.managers.base import Manager
-from greensio.managers.cluster import ClusterLink, Gathering
+from greensio.managers.cluster import ClusterLink, ClusterMembership, Gathering
 from greensio.managers.delivery import Delivery
 from greensio.managers.listener import Listener, Raw, Subscription
 from greensio.managers.loop_bridge import serve_asyncio
@@ -55,7 +55,7 @@ from greensio.protocol.rooms import Room
 default_logger = logging.getLogger("greensio.managers")
 
 
-class PubSubManager(Manager):
+class PubSubManager(ClusterMembership, Manager):
     """Base of the message-queue managers. See the module docstring.
 
     Args:

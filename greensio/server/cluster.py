@@ -263,7 +263,10 @@ class ClusterOperations:
                 self.logger.warning("%s's session is not JSON (%s): sent as {}", sid, exc)
                 data = {}
         rooms = jsonable_rooms(self.manager.get_rooms(sid, namespace))
-        return {"sid": sid, "namespace": namespace, "rooms": rooms, "data": data}
+        info = {"sid": sid, "namespace": namespace, "rooms": rooms, "data": data}
+        if crossing:
+            info["eio_sid"] = eio_sid  # for another node's get_participants
+        return info
 
     @staticmethod
     def _gathered(gathering: Gathering, timeout: float) -> bool:

@@ -17,7 +17,9 @@ Written once, for asyncio; scripts/unasync.py makes the ``Server`` twin
     bcall          broadcast_call(event, data, to=, skip_sid=, timeout=) -> {sid: reply}
     emit           emit(event, data, to=)
     session        save {"value": data} as the requester's session
-    rooms          rooms(sid) of this node; sid: the requester's; pid: the node's
+    rooms          rooms(sid) (``sid``: the requester's by default), wherever it is connected
+    participants   the sids of manager.get_participants('/', room), on every node
+    sid            the requester's sid; pid: the node's
     nodes          how many other greensio nodes it knows; close_manager: manager.close()
     heard          the server-side events this node's handlers got
 """
@@ -105,6 +107,8 @@ def build(socketio, manager=None, url="", channel="socketio", manager_options=No
             sio.save_session(sid, {"value": op.get("data")})
         elif kind == "rooms":
             return sorted(str(room) for room in sio.rooms(op.get("sid", sid)))
+        elif kind == "participants":
+            return sorted(s for s, _ in sio.manager.get_participants("/", op["room"]))
         elif kind == "sid":
             return sid
         elif kind == "nodes":

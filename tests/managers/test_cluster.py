@@ -81,6 +81,11 @@ def test_operations_reach_every_node(kind, request):
             assert a1.do("leave", room="r", to=c1.sid) == "ok"
             wait_until(lambda: "r" not in c1.do("rooms"), 10 * UNIT)
             assert sids(c1.do("fetch", to="r")) == sorted([a1.sid, b1.sid])
+            # membership, cluster-wide: rooms() of another node's sid, get_participants()
+            assert a1.do("rooms", sid=b1.sid) == sorted([b1.sid, "r"])
+            assert a1.do("rooms", sid="nobody") == []
+            assert a1.do("participants", room="r") == sorted([a1.sid, b1.sid])
+            assert c1.do("participants", room="r") == sorted([a1.sid, b1.sid])
 
             # the fetched sockets act where they live
             assert a1.do("fetch_act", to=c1.sid, action="enter_room", room="s") == [c1.sid]
