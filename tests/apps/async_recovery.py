@@ -73,16 +73,21 @@ def build(socketio, recovery_window=120, manager=None, url="", channel="socketio
         }
 
     @sio.event
-    async def volatile_burst(sid):
-        await sio.emit("e", 0, to=sid)
-        await sio.emit("v", 1, to=sid, volatile=True)
-        await sio.emit("e", 1, to=sid)
-        await sio.emit("v", 2, to=sid, volatile=True)
-        await sio.emit("done", 3, to=sid)
+    async def volatile_burst(sid, to=None):
+        to = to or sid  # (another node's sid, through the manager)
+        await sio.emit("e", 0, to=to)
+        await sio.emit("v", 1, to=to, volatile=True)
+        await sio.emit("e", 1, to=to)
+        await sio.emit("v", 2, to=to, volatile=True)
+        await sio.emit("done", 3, to=to)
 
     @sio.event
-    async def volatile_alone(sid):
-        await sio.emit("v", "alone", to=sid, volatile=True)
+    async def volatile_alone(sid, to=None):
+        await sio.emit("v", "alone", to=to or sid, volatile=True)
+
+    @sio.event
+    async def probe(sid, to):
+        await sio.emit("probe", to=to)
 
     @sio.event
     async def drop_transport(sid):

@@ -74,16 +74,21 @@ def build(socketio, recovery_window=120, manager=None, url="", channel="socketio
         }
 
     @sio.event
-    def volatile_burst(sid):
-        sio.emit("e", 0, to=sid)
-        sio.emit("v", 1, to=sid, volatile=True)
-        sio.emit("e", 1, to=sid)
-        sio.emit("v", 2, to=sid, volatile=True)
-        sio.emit("done", 3, to=sid)
+    def volatile_burst(sid, to=None):
+        to = to or sid  # (another node's sid, through the manager)
+        sio.emit("e", 0, to=to)
+        sio.emit("v", 1, to=to, volatile=True)
+        sio.emit("e", 1, to=to)
+        sio.emit("v", 2, to=to, volatile=True)
+        sio.emit("done", 3, to=to)
 
     @sio.event
-    def volatile_alone(sid):
-        sio.emit("v", "alone", to=sid, volatile=True)
+    def volatile_alone(sid, to=None):
+        sio.emit("v", "alone", to=to or sid, volatile=True)
+
+    @sio.event
+    def probe(sid, to):
+        sio.emit("probe", to=to)
 
     @sio.event
     def drop_transport(sid):

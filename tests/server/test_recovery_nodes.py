@@ -5,13 +5,18 @@ Two server processes of ``tests/apps/recovery.py`` (``Server``, pywsgi) or its a
 redis-server. The client (``tests/interop/js/recovery_client.js``) connects to node A, joins a
 room and loses its transport; node A's disconnect handler and then node B emit to its sid and
 its room (and a volatile event each, which is not replayed); the client comes back on node B.
+Volatile emits of one node are volatile on the other: bare long-polling clients
+(``RawPolling``) show what node A delivers of node B's emits.
 """
 
 from __future__ import annotations
 
+import json
+import time
+
 import pytest
 
-from tests.server.test_recovery import FRONT_ENDS, payloads, run_js
+from tests.server.test_recovery import FRONT_ENDS, RawPolling, payloads, run_js
 from tests.support.brokers import redis_server
 from tests.support.cluster import channel_name
 from tests.support.servers import UNIT, python_server
@@ -122,3 +127,44 @@ def test_past_the_window_the_other_node_gives_a_fresh_session(front_end, redis):
     assert seen["second"]["id"] != seen["first"]["id"]
     assert seen["after"] == []
     assert seen["state"]["rooms"] == [] and seen["state"]["is_recovered"] is False
+
+
+# --- volatile across nodes ------------------------------------------------------------------------
+def connected(url: str) -> tuple[RawPolling, str]:
+    """A bare long-polling client connected to ``url``'s "/" and its Socket.IO sid."""
+    raw = RawPolling(url)
+    raw.post("40")
+    reply = raw.packets(1)[0]
+    assert reply.startswith("0{"), reply
+    return raw, json.loads(reply[1:])["sid"]
+
+
+def events(packets: list[str]) -> list[list]:
+    return [json.loads(packet[1:]) for packet in packets if packet.startswith("2")]
+
+
+def until_reached(raw: RawPolling, sender: RawPolling, sid: str) -> None:
+    """Have ``sender``'s node emit ``probe`` to ``sid`` (of ``raw``'s node) until one arrives:
+    ``raw``'s node reads the stream (its first read starts at the stream's end)."""
+    deadline = time.monotonic() + 10 * UNIT
+    while True:
+        sender.post(f'42["probe",{json.dumps(sid)}]')
+        if any(event[0] == "probe" for event in events(raw.packets(1))):
+            return
+        assert time.monotonic() < deadline, "node A never got node B's emits"
+
+
+def test_a_volatile_emit_of_one_node_is_volatile_on_the_other(pair):
+    a, b = pair
+    raw, sid = connected(a.url)
+    sender, _ = connected(b.url)
+    until_reached(raw, sender, sid)
+    # No GET waiting on node A: 'e' 0 is queued there, so volatile 'v' 1 and 'v' 2 are dropped.
+    sender.post(f'42["volatile_burst",{json.dumps(sid)}]')
+    time.sleep(UNIT)  # (all five emits reach node A before its client polls)
+    got = events(raw.packets(3))
+    assert [event[:2] for event in got] == [["e", 0], ["e", 1], ["done", 3]]
+    assert all(isinstance(event[-1], str) and len(event) == 3 for event in got)  # B's offsets
+    # Nothing queued on node A: a volatile emit of node B goes, without an offset.
+    sender.post(f'42["volatile_alone",{json.dumps(sid)}]')
+    assert events(raw.packets(1)) == [["v", "alone"]]
