@@ -19,10 +19,12 @@ is the I/O):
   ``missed_records`` keeps the ones that reach the session, in the log's order.
 
 Redis unreachable: ``record`` gives an offset that is in no log (a later restore from it gives a
-fresh session), ``keep`` keeps nothing and ``restore`` recovers nothing, each logged at warning:
-recovery degrades, emits never fail for it. ``max_kept_sessions`` does not apply (each session
-expires on its own). The calls block: in a greenlet ``Server`` they are cooperative; an
-``AsyncServer`` waits for them on its loop (one loopback round trip per emit and restore).
+fresh session), ``keep`` keeps nothing and ``restore`` recovers nothing, logged at warning; for
+``RETRY_AFTER`` seconds after a failure the store does not try Redis (an emit does not wait on a
+connect timeout each time): recovery degrades, emits never fail for it; nor for data that is not
+JSON (not logged). ``max_kept_sessions`` does not apply (each session expires on its own). The
+calls block: in a greenlet ``Server`` they are cooperative; an ``AsyncServer`` waits for them on
+its loop (one loopback round trip per emit and restore).
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ from greensio.protocol.socketio.recovery import (
 _STREAM_ID = re.compile(r"\d{1,20}-\d{1,20}")
 #: The offset of an emit that could not be logged: a stream id no log holds.
 UNLOGGED = "0-0"
+#: Seconds after a failure during which the store does not try Redis.
+RETRY_AFTER = 1.0
 
 
 def _text(value: Any) -> str:
@@ -87,6 +91,8 @@ class RedisRecoveryStore:
         self._client: Any = None
         #: Per namespace, the time (ms, Redis's) of the last entry this node logged.
         self._last_ms: dict[str, int] = {}
+        #: Until when (the callers' ``now``) Redis is not tried after a failure.
+        self._retry_at: float | None = None
 
     def log_key(self, namespace: str) -> str:
         return f"{self.prefix}log:{namespace}"
@@ -99,8 +105,18 @@ class RedisRecoveryStore:
             self._client = self.connect()
         return self._client
 
-    def _failed(self, what: str, exc: Exception) -> None:
-        self.logger.warning("connection state recovery: %s failed (%s)", what, exc)
+    def _down(self, now: float) -> bool:
+        """Whether Redis failed less than ``RETRY_AFTER`` seconds ago (not to be tried)."""
+        return self._retry_at is not None and now < self._retry_at
+
+    def _failed(self, what: str, exc: Exception, now: float) -> None:
+        self.logger.warning(
+            "connection state recovery: %s failed (%s); not trying Redis again for %s s",
+            what,
+            exc,
+            RETRY_AFTER,
+        )
+        self._retry_at = now + RETRY_AFTER
         client, self._client = self._client, None
         if client is not None:
             try:
@@ -118,7 +134,13 @@ class RedisRecoveryStore:
         skip: Any = None,
         excepted: Any = None,
     ) -> str:
-        body = self._dumps(logged_record(namespace, data, rooms, skip, excepted))
+        if self._down(now):
+            return UNLOGGED
+        try:
+            body = self._dumps(logged_record(namespace, data, rooms, skip, excepted))
+        except (TypeError, ValueError) as exc:
+            self.logger.warning("connection state recovery: an emit not JSON (%s): not logged", exc)
+            return UNLOGGED
         key = self.log_key(namespace)
         try:
             pipe = self._redis().pipeline(transaction=False)
@@ -129,7 +151,7 @@ class RedisRecoveryStore:
             pipe.pexpire(key, self.window_ms)
             offset = _text(pipe.execute()[0])
         except Exception as exc:  # noqa: BLE001 - redis-py's errors and the socket's
-            self._failed("logging an emit", exc)
+            self._failed("logging an emit", exc, now)
             return UNLOGGED
         self._last_ms[namespace] = int(offset.partition("-")[0])
         return offset
@@ -144,14 +166,18 @@ class RedisRecoveryStore:
                 exc,
             )
             return
+        if self._down(now):
+            return
         try:
             key = self.session_key(session.namespace, session.pid)
             self._redis().set(key, body, px=self.window_ms)
         except Exception as exc:  # noqa: BLE001
-            self._failed("keeping a session", exc)
+            self._failed("keeping a session", exc, now)
 
     def restore(self, namespace: str, pid: str, offset: str, now: float) -> RecoveredSession | None:
         valid = _STREAM_ID.fullmatch(offset) is not None and offset != UNLOGGED
+        if self._down(now):
+            return None
         try:
             pipe = self._redis().pipeline(transaction=False)
             pipe.getdel(self.session_key(namespace, pid))
@@ -161,7 +187,7 @@ class RedisRecoveryStore:
                 pipe.xrange(key, f"({offset}", "+", count=self.options.max_buffered_packets)
             replies = pipe.execute()
         except Exception as exc:  # noqa: BLE001
-            self._failed("restoring a session", exc)
+            self._failed("restoring a session", exc, now)
             return None
         if replies[0] is None or not valid or not replies[1]:
             return None  # unknown or expired pid; an offset no longer (or never) in the log

@@ -13,7 +13,7 @@ import time
 import pytest
 
 import greensio
-from greensio.managers.recovery_store import UNLOGGED, RedisRecoveryStore
+from greensio.managers.recovery_store import RETRY_AFTER, UNLOGGED, RedisRecoveryStore
 from greensio.protocol.socketio.recovery import KeptSession, RecoveryOptions
 from tests.support.brokers import free_port
 from tests.support.cluster import channel_name
@@ -94,6 +94,19 @@ def test_an_offset_not_in_the_log_gives_a_fresh_session(redis, offset):
     assert not a.is_kept("pid-s1")  # taken: a second try from the right offset fails too
 
 
+def test_binary_data_and_data_that_is_not_json(redis, caplog):
+    a, b = stores(redis)
+    last = a.record(0, "/", ["e", 0], "s1")
+    a.keep(kept(), 0)
+    offset = a.record(0, "/", ["blob", b"\x00\xff", {"inner": [b"x"]}], "s1")
+    with caplog.at_level(logging.WARNING, logger="greensio.managers"):
+        assert a.record(0, "/", ["odd", object()], "s1") == UNLOGGED
+    assert "not JSON" in caplog.text
+    restored = b.restore("/", "pid-s1", last, 0)
+    assert restored is not None
+    assert restored.missed == [["blob", b"\x00\xff", {"inner": [b"x"]}, offset]]
+
+
 def test_an_unknown_pid_gives_a_fresh_session(redis):
     (a,) = stores(redis, 1)
     last = a.record(0, "/", ["e", 0], "s1")
@@ -147,10 +160,21 @@ def test_redis_unreachable_degrades_to_fresh_sessions(caplog):
     manager = greensio.RedisManager(f"redis://127.0.0.1:{free_port()}/0", channel=channel_name())
     store = manager.recovery_store(options)
     with caplog.at_level(logging.WARNING, logger="greensio.managers"):
-        assert store.record(0, "/", ["e", 0], "s1") == UNLOGGED
-        store.keep(kept(), 0)
-        assert store.restore("/", "pid-s1", "1-0", 0) is None
-    assert caplog.text.count("connection state recovery:") == 3
+        assert store.record(10.0, "/", ["e", 0], "s1") == UNLOGGED
+        # Within RETRY_AFTER of the failure Redis is not tried: no wait, no warning.
+        store.keep(kept(), 10.0 + RETRY_AFTER / 2)
+        assert store.restore("/", "pid-s1", "1-0", 10.0 + RETRY_AFTER / 2) is None
+        assert caplog.text.count("connection state recovery:") == 1
+        store.keep(kept(), 10.0 + RETRY_AFTER)  # tried again, failed again
+    assert caplog.text.count("connection state recovery:") == 2
+
+
+def test_redis_back_after_a_failure(redis):
+    (a,) = stores(redis, 1)
+    a._retry_at = 5.0  # (as after a failure at 4.0)
+    assert a.record(4.5, "/", ["e", 0], "s1") == UNLOGGED
+    offset = a.record(5.0, "/", ["e", 1], "s1")
+    assert offset != UNLOGGED and a.log_length() == 1
 
 
 def test_memory_per_kept_session_and_per_logged_event(redis):

@@ -27,6 +27,7 @@ what of its log reaches a restored session.
 
 from __future__ import annotations
 
+import base64
 import collections
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from typing import Any, Protocol
 
 from greensio.exceptions import UsageError
 from greensio.protocol.engineio.session import CloseReason
+from greensio.protocol.socketio.packets import _deconstruct, reconstruct
 
 #: Why an Engine.IO connection ended that keeps the sessions of the namespaces still joined
 #: (Node's "transport close", "transport error", "ping timeout"): a transport that closed or
@@ -275,14 +277,19 @@ class MemoryRecoveryStore:
 def logged_record(
     namespace: str, data: list[Any], rooms: Any = None, skip: Any = None, excepted: Any = None
 ) -> dict[str, Any]:
-    """What a shared log keeps of one emit (its offset is the log's, not in it): JSON-able."""
-    return {
+    """What a shared log keeps of one emit (its offset is the log's, not in it): JSON-able
+    (``bytes`` in ``data`` become placeholders and base64 attachments, ``b``)."""
+    attachments: list[bytes] = []
+    record: dict[str, Any] = {
         "n": namespace,
         "r": None if rooms is None else sorted(_as_set(rooms), key=repr),
-        "s": sorted(_as_set(skip)),
+        "s": sorted(_as_set(skip), key=repr),
         "x": sorted(_as_set(excepted), key=repr),
-        "d": data,
+        "d": _deconstruct(data, attachments),
     }
+    if attachments:
+        record["b"] = [base64.b64encode(item).decode("ascii") for item in attachments]
+    return record
 
 
 def missed_records(
@@ -304,7 +311,10 @@ def missed_records(
             [],
         )
         if logged.reaches(namespace, sid, room_set):
-            missed.append([*record.get("d", []), offset])
+            data = record.get("d", [])
+            if record.get("b"):
+                data = reconstruct(data, [base64.b64decode(item) for item in record["b"]])
+            missed.append([*data, offset])
     return missed
 
 

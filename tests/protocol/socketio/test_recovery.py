@@ -182,6 +182,7 @@ def test_logged_records_are_json_and_decide_what_reaches_a_restored_session():
         logged_record("/", ["other-room"], 7),
         logged_record("/chat", ["other-namespace"], "s1"),
         logged_record("/", ["to-int-room"], [7, "r1"]),
+        logged_record("/", ["binary", {"blob": b"\x00\xff"}, [b"a"]], "s1"),
     ]
     records = [(f"{i}-0", json.loads(json.dumps(r))) for i, r in enumerate(logged)]
     assert missed_records(records, "/", "s1", ["s1", "r1"]) == [
@@ -189,6 +190,7 @@ def test_logged_records_are_json_and_decide_what_reaches_a_restored_session():
         ["to-room", "1-0"],
         ["to-all", "2-0"],
         ["to-int-room", "7-0"],
+        ["binary", {"blob": b"\x00\xff"}, [b"a"], "8-0"],
     ]
     assert missed_records(records, "/", "s2", [7]) == [
         ["to-all", "2-0"],
