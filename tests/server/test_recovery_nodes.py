@@ -104,6 +104,14 @@ def test_the_js_client_recovers_on_the_other_node(pair, transports):
     assert "middlewares" not in state  # skipped for a recovered connection, as Node
 
 
+def test_the_js_client_recovers_on_the_other_node_after_a_server_side_failure(pair):
+    seen = run_across(pair, "nodes_server_drop", ["websocket"])
+    assert seen["disconnect_reason"] == "transport close"
+    assert seen["second"] == {"id": seen["first"]["id"], "recovered": True}
+    assert payloads(seen["after"]) == MISSED
+    assert seen["state"]["rooms"] == ["r1"] and seen["state"]["session"] == {"mark": "joined r1"}
+
+
 def test_an_unknown_pid_gives_a_fresh_session_on_the_other_node(pair):
     seen = run_across(pair, "nodes_unknown", ["websocket"])
     assert seen["second"]["recovered"] is False

@@ -9,7 +9,8 @@
 // same, reconnecting after waitMs: past the window), "leave" (socket.disconnect(), then connect
 // again). With otherUrl (another node of the cluster, on the same Redis: test_recovery_nodes.py)
 // the client comes back there: "nodes" (that node emits to the lost sid and its room first,
-// through 'away'), "nodes_unknown" (the same, with a pid no node knows). Prints ONE JSON line of observations and exits 0, or {"error": ...} and exits 1.
+// through 'away'), "nodes_server_drop" (the same after node A fails the transport),
+// "nodes_unknown" (the same, with a pid no node knows). Prints ONE JSON line of observations and exits 0, or {"error": ...} and exits 1.
 // Every wait is bounded (GREENSIO_TEST_UNIT scales them).
 "use strict";
 
@@ -87,7 +88,7 @@ async function main() {
   const gone = next(socket, "disconnect");
   if (scenario === "leave") {
     socket.disconnect();
-  } else if (scenario === "server_drop") {
+  } else if (scenario === "server_drop" || scenario === "nodes_server_drop") {
     socket.emit("drop_transport");
   } else {
     socket.io.engine.close();
