@@ -1,8 +1,8 @@
 """Connection state recovery across two nodes on one real Redis, with the official JS client.
 
 Two server processes of ``tests/apps/recovery.py`` (``Server``, pywsgi) or its asyncio source
-(``AsyncServer``, uvicorn), each with a ``RedisStreamsManager`` on one channel of a real
-redis-server. The client (``tests/interop/js/recovery_client.js``) connects to node A, joins a
+(``AsyncServer``, uvicorn), each with a ``RedisStreamsManager`` (or ``RedisManager``) on one
+channel of a real redis-server. The client (``tests/interop/js/recovery_client.js``) connects to node A, joins a
 room and loses its transport; node A's disconnect handler and then node B emit to its sid and
 its room (and a volatile event each, which is not replayed); the client comes back on node B.
 Volatile emits of one node are volatile on the other: bare long-polling clients
@@ -42,7 +42,7 @@ def redis():
         yield server
 
 
-def cluster(front_end, redis, **options):
+def cluster(front_end, redis, manager="redis-streams", **options):
     app, web_server = front_end
     channel = channel_name()
     return [
@@ -50,7 +50,7 @@ def cluster(front_end, redis, **options):
             app,
             server=web_server,
             ping_interval=2,
-            manager="redis-streams",
+            manager=manager,
             url=redis.url,
             channel=channel,
             **options,
@@ -120,6 +120,18 @@ def test_an_unknown_pid_gives_a_fresh_session_on_the_other_node(pair):
     state = seen["state"]
     assert state["rooms"] == [] and state["session"] == {}
     assert state["is_recovered"] is False and state["middlewares"] == 1
+
+
+def test_the_js_client_recovers_on_the_other_node_with_redis_pubsub(front_end, redis):
+    servers = cluster(front_end, redis, manager="redis")  # RedisManager: the same store
+    try:
+        seen = run_across(servers, "nodes", ["websocket"])
+    finally:
+        for server in servers:
+            server.stop()
+    assert seen["second"] == {"id": seen["first"]["id"], "recovered": True}
+    assert payloads(seen["after"]) == MISSED
+    assert seen["state"]["rooms"] == ["r1"] and seen["state"]["session"] == {"mark": "joined r1"}
 
 
 def test_past_the_window_the_other_node_gives_a_fresh_session(front_end, redis):
