@@ -2,9 +2,10 @@
 
 Two server processes of ``tests/apps/recovery.py`` (``Server``, pywsgi) or its asyncio source
 (``AsyncServer``, uvicorn), each with a ``RedisStreamsManager`` (or ``RedisManager``) on one
-channel of a real redis-server. The client (``tests/interop/js/recovery_client.js``) connects to node A, joins a
-room and loses its transport; node A's disconnect handler and then node B emit to its sid and
-its room (and a volatile event each, which is not replayed); the client comes back on node B.
+channel of a real redis-server. The client (``tests/interop/js/recovery_client.js``) connects
+to node A, joins a room and loses its transport; node A's disconnect handler and then node B
+emit to its sid and its room (and a volatile event each, which is not replayed); the client
+comes back on node B.
 Volatile emits of one node are volatile on the other: bare long-polling clients
 (``RawPolling``) show what node A delivers of node B's emits.
 """
