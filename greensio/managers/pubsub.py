@@ -14,6 +14,8 @@ Theory of operation (python-socketio's ``PubSubManager``, with its JSON messages
   node's ``host_id`` (``greensio.managers.remote_acks``).
 - Membership (``get_participants``, ``rooms``) stays local, as in python-socketio. Cluster-wide
   operations (``fetch_sockets``, ...): ``greensio.managers.cluster``, hooked into ``_handle``.
+- A volatile emit (``volatile=True``, or the ``volatile`` context variable the server sets) is
+  published as such; what a node does with another node's message: ``greensio.managers.inbound``.
 
 Publishing never waits on the network: messages go to a bounded ``Outbox`` drained by a publisher
 task that reconnects with backoff; the ``Listener`` task subscribes, reconnects and runs the
