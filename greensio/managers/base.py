@@ -18,6 +18,7 @@ from greensio.protocol.rooms import Room, RoomRegistry
 if TYPE_CHECKING:
     from greensio.managers.cluster import Gathering, Serve
     from greensio.protocol.cluster_messages import ClusterRequest
+    from greensio.protocol.socketio.recovery import RecoveryOptions, RecoveryStore
 
 
 def _as_list(value: Any) -> list[Any] | None:
@@ -45,6 +46,11 @@ class Manager:
     def set_server(self, server: Delivery) -> None:
         """python-socketio's name: the server hands over how to deliver to its clients."""
         self.delivery = server
+
+    def recovery_store(self, options: RecoveryOptions) -> RecoveryStore | None:
+        """Where connection state recovery keeps its log and lost sessions, when this manager
+        shares one between the nodes (the Redis managers); None: in the server's memory."""
+        return None
 
     # --- membership ------------------------------------------------------------------------------
     def connect(self, eio_sid: str, namespace: str, sid: str) -> str:

@@ -4,15 +4,24 @@ A manager decides *who* receives a packet (rooms, and for message-queue managers
 processes); the server owns the Engine.IO sessions of this process and *delivers*. The server
 hands an implementation of ``Delivery`` to ``Manager.set_server``; managers import nothing from
 ``greensio.server``.
+
+``volatile`` is true while an emit is volatile (``emit(volatile=True)``): the server sets it
+around ``manager.emit``, a message-queue manager carries it to the other nodes (the emit
+message's ``volatile``) and sets it around their delivery, and the server's ``encode_event``
+reads it. A context variable is per task, per greenlet and per thread.
 """
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from greensio.backends.base import CoreBackend
 from greensio.transports.frames import PreparedMessages
+
+#: True while a volatile emit is delivered (see the module docstring).
+volatile: contextvars.ContextVar[bool] = contextvars.ContextVar("greensio_volatile", default=False)
 
 
 class Delivery(Protocol):

@@ -14,6 +14,8 @@ Theory of operation (python-socketio's ``PubSubManager``, with its JSON messages
   node's ``host_id`` (``greensio.managers.remote_acks``).
 - Membership (``get_participants``, ``rooms``) and cluster-wide operations (``fetch_sockets``,
   ...): ``greensio.managers.cluster``, hooked into ``_handle``.
+- A volatile emit (``volatile=True``, or the ``volatile`` context variable the server sets) is
+  published as such; what a node does with another node's message: ``greensio.managers.inbound``.
 
 Publishing never waits on the network: messages go to a bounded ``Outbox`` drained by a publisher
 task that reconnects with backoff; the ``Listener`` task subscribes, reconnects and runs the
@@ -29,7 +31,6 @@ Subclasses provide the broker: ``_publish_raw``, ``_reset_publisher``, ``_subscr
 from __future__ import annotations
 
 import atexit
-import functools
 import logging
 import uuid
 from collections.abc import Callable, Iterable
@@ -42,7 +43,8 @@ from greensio.exceptions import ProtocolError, UsageError
 from greensio.handlers import ack_value, args_of
 from greensio.managers.base import Manager
 from greensio.managers.cluster import ClusterLink, ClusterMembership, Gathering
-from greensio.managers.delivery import Delivery
+from greensio.managers.delivery import Delivery, volatile
+from greensio.managers.inbound import handle_message
 from greensio.managers.listener import Listener, Raw, Subscription
 from greensio.managers.loop_bridge import serve_asyncio
 from greensio.managers.outbox import DEFAULT_LIMIT, Outbox
@@ -215,6 +217,7 @@ class PubSubManager(ClusterMembership, Manager):
             remote_callback,  # type: ignore[arg-type]
             reply_to,
             jsonable_rooms(except_rooms),
+            bool(_kwargs.get("volatile")) or volatile.get(),
         )
         body = mm.encode_message(message, self._dumps)  # a caller's non-JSON data raises here
         if not self.write_only:
@@ -344,59 +347,12 @@ class PubSubManager(ClusterMembership, Manager):
             self.logger.exception("handling a %s message failed", type(message).__name__)
 
     def _handle(self, message: mm.ManagerMessage | cm.ClusterMessage) -> None:
-        delivery = self.delivery
-        assert delivery is not None
-        if isinstance(message, mm.EmitMessage):
-            callback = None
-            if message.callback is not None:
-                target, namespace, ack_id = message.callback
-                callback = functools.partial(
-                    self._return_ack, message.host_id, message.reply_to, target, namespace, ack_id
-                )
-            Manager.emit(
-                self,
-                message.event,
-                message.args,
-                message.namespace,
-                message.room,
-                message.skip_sid,
-                callback,
-                except_rooms=message.except_rooms,
-            )
-        elif isinstance(message, mm.DisconnectMessage):
-            if not self.is_remote(message.sid, message.namespace):
-                delivery.disconnect(message.sid, message.namespace)  # in a task of its own
-        elif isinstance(message, mm.EnterRoomMessage):
-            if not self.is_remote(message.sid, message.namespace):
-                Manager.enter_room(self, message.sid, message.namespace, message.room)
-        elif isinstance(message, mm.LeaveRoomMessage):
-            if not self.is_remote(message.sid, message.namespace):
-                Manager.leave_room(self, message.sid, message.namespace, message.room)
-        elif isinstance(message, mm.CloseRoomMessage):
-            Manager.close_room(self, message.room, message.namespace)
-        elif self.cluster is not None and isinstance(message, cm.CLUSTER):
-            self.cluster.handle(message)
+        handle_message(self, message)
 
     def cluster_request(self, request: cm.ClusterRequest, gather: Gathering | None = None) -> None:
         if self.cluster is None:
             raise UsageError("cluster-wide operations need a manager that serves a Server")
         self.cluster.request(request, gather)
-
-    def _return_ack(
-        self,
-        host_id: str,
-        reply_to: str | None,
-        target: mm.RoomName,
-        namespace: str,
-        ack_id: int,
-        *args: Any,
-    ) -> None:
-        """A client acked an emit from ``host_id``: send the ack back there."""
-        message = mm.CallbackMessage(host_id, target, namespace, ack_id, list(args))
-        try:
-            self._send(message, reply_to)
-        except (TypeError, ValueError) as exc:
-            self.logger.warning("an ack for %s cannot cross nodes (not JSON: %s)", host_id, exc)
 
     # --- the broker (subclasses) -----------------------------------------------------------------
     def _publish_raw(self, address: str | None, body: bytes) -> None:

@@ -21,6 +21,8 @@ from greensio.exceptions import UsageError
 from greensio.managers.listener import ALIVE
 from greensio.managers.outbox import DEFAULT_LIMIT
 from greensio.managers.pubsub import PubSubManager
+from greensio.managers.recovery_store import RedisRecoveryStore
+from greensio.protocol.socketio.recovery import RecoveryOptions
 
 SCHEMES = ("redis", "rediss", "unix", "valkey", "valkeys", "redis+sentinel", "valkey+sentinel")
 
@@ -191,6 +193,13 @@ class RedisManager(PubSubManager):
 
     def _subscribe(self, address: str) -> _RedisSubscription:
         return _RedisSubscription(self._client(), address, timeout=5.0)
+
+    def recovery_store(self, options: RecoveryOptions) -> RedisRecoveryStore:
+        """Connection state recovery's log and lost sessions in Redis, for every node of the
+        channel (``greensio.managers.recovery_store``)."""
+        return RedisRecoveryStore(
+            self._client, self.channel, options, self._dumps, self._loads, self.logger
+        )
 
     def owner_registry(self) -> RedisOwnerRegistry:
         """Where this cluster's workers find each other (greensio/engineio/forwarding.py)."""

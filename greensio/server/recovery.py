@@ -7,18 +7,21 @@ empty it) and ``keep`` it once that handler is done (a client reconnecting soone
 session: its old sid must not be left by the old connection's clean-up after it came back),
 ``restore`` on a CONNECT that asks for it.
 
-``volatile`` is a context variable the server sets around ``manager.emit``: the manager stays
-unaware of it, ``LocalDelivery.encode_event`` reads it and marks the broadcast volatile, and
-``deliver`` then drops it for a client whose transport cannot take it now
-(``EngineSocket.can_take_now``). A context variable is per task, per greenlet and per thread.
+``volatile`` (``greensio.managers.delivery``'s, imported here) is a context variable the server
+sets around ``manager.emit``: a message-queue manager carries it to the other nodes,
+``LocalDelivery.encode_event`` reads it and marks the broadcast volatile, and ``deliver`` then
+drops it for a client whose transport cannot take it now (``EngineSocket.can_take_now``).
+
+The store is the manager's when it has one (``Manager.recovery_store``: Redis for the Redis
+managers, so that a session lost on one node is recovered on any), else this node's memory.
 """
 
 from __future__ import annotations
 
-import contextvars
 from typing import Any
 
 from greensio.managers.base import Manager
+from greensio.managers.delivery import volatile as volatile  # (re-exported)
 from greensio.protocol.socketio.recovery import (
     RECOVERABLE_REASONS,
     KeptSession,
@@ -29,9 +32,6 @@ from greensio.protocol.socketio.recovery import (
     recovery_request,
 )
 from greensio.protocol.socketio.session import ServerSession
-
-#: True while the server delivers a volatile emit (see the module docstring).
-volatile: contextvars.ContextVar[bool] = contextvars.ContextVar("greensio_volatile", default=False)
 
 #: The environ key a connect handler reads: True when this CONNECT recovered its session.
 RECOVERED_KEY = "greensio.recovered"
@@ -52,6 +52,8 @@ class ServerRecovery:
         self.manager = manager
         self.monotonic = monotonic
         self.generate_id = generate_id
+        if store is None:
+            store = manager.recovery_store(options)
         self.store: RecoveryStore = store or MemoryRecoveryStore(options, generate_id())
 
     @classmethod

@@ -5,13 +5,25 @@ loses its transport; the disconnect handler then emits to its sid, to its room a
 event (what it misses). ``state`` tells a client what the server knows of it; ``kept`` whether a
 pid's session is kept (a second client polls it before the first reconnects).
 
+With ``manager="redis-streams"`` (or ``"redis"``), ``url`` and ``channel``, it is one node of a
+cluster on that Redis (tests/server/test_recovery_nodes.py): ``away`` has this node emit to
+another node's lost sid and its room (what it misses on this node), and a volatile event.
+
 Written once, for asyncio; scripts/unasync.py makes the greenlet twin (tests/apps/recovery.py).
 """
 
 from __future__ import annotations
 
 
-def build(socketio, recovery_window=120, **options):
+def _manager(socketio, manager, url, channel):
+    if manager == "redis-streams":
+        return socketio.AsyncRedisStreamsManager(url, channel=channel)
+    return socketio.AsyncRedisManager(url, channel=channel)
+
+
+def build(socketio, recovery_window=120, manager=None, url="", channel="socketio", **options):
+    if manager is not None:
+        options["client_manager"] = _manager(socketio, manager, url, channel)
     sio = socketio.AsyncServer(
         connection_state_recovery={"max_disconnection_duration": recovery_window}, **options
     )
@@ -61,16 +73,21 @@ def build(socketio, recovery_window=120, **options):
         }
 
     @sio.event
-    async def volatile_burst(sid):
-        await sio.emit("e", 0, to=sid)
-        await sio.emit("v", 1, to=sid, volatile=True)
-        await sio.emit("e", 1, to=sid)
-        await sio.emit("v", 2, to=sid, volatile=True)
-        await sio.emit("done", 3, to=sid)
+    async def volatile_burst(sid, to=None):
+        to = to or sid  # (another node's sid, through the manager)
+        await sio.emit("e", 0, to=to)
+        await sio.emit("v", 1, to=to, volatile=True)
+        await sio.emit("e", 1, to=to)
+        await sio.emit("v", 2, to=to, volatile=True)
+        await sio.emit("done", 3, to=to)
 
     @sio.event
-    async def volatile_alone(sid):
-        await sio.emit("v", "alone", to=sid, volatile=True)
+    async def volatile_alone(sid, to=None):
+        await sio.emit("v", "alone", to=to or sid, volatile=True)
+
+    @sio.event
+    async def probe(sid, to):
+        await sio.emit("probe", to=to)
 
     @sio.event
     async def drop_transport(sid):
@@ -82,6 +99,14 @@ def build(socketio, recovery_window=120, **options):
                 sock.ws.abort()
             sock.wake.set()
         sio.eio.dispatch(sock, events)
+
+    @sio.event
+    async def away(sid, lost_sid, room):
+        await sio.emit("m", "b-to-sid", to=lost_sid)
+        await sio.emit("v", "b-volatile", to=lost_sid, volatile=True)
+        await sio.emit("m", "b-to-room", to=room)
+        await sio.emit("m", "b-not-to-it", to=lost_sid, skip_sid=lost_sid)
+        return "ok"
 
     @sio.event
     async def kept(sid, pid):

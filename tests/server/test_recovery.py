@@ -58,18 +58,28 @@ def transports(request) -> list[str]:
     return request.param
 
 
-def run_js(server: ServerProcess, scenario: str, transports: list[str], wait_ms: int = 0) -> dict:
+def run_js(
+    server: ServerProcess,
+    scenario: str,
+    transports: list[str],
+    wait_ms: int = 0,
+    other: ServerProcess | None = None,
+) -> dict:
+    """recovery_client.js's observations; with ``other``, the client comes back on that node."""
     node = node_with_packages("socket.io-client")
     argv = [node, str(JS_DIR / "recovery_client.js"), server.url, scenario, json.dumps(transports)]
-    if wait_ms:
+    if wait_ms or other is not None:
         argv.append(str(wait_ms))
+    if other is not None:
+        argv.append(other.url)
     env = dict(os.environ, GREENSIO_TEST_UNIT=str(UNIT))
     done = subprocess.run(
         argv, cwd=JS_DIR, env=env, capture_output=True, text=True, timeout=40 * UNIT
     )
     lines = done.stdout.strip().splitlines()
     observed = json.loads(lines[-1]) if lines else {"error": "no output", "stderr": done.stderr}
-    assert done.returncode == 0 and "error" not in observed, (observed, done.stderr, server.log)
+    logs = (server.log, other.log if other is not None else "")
+    assert done.returncode == 0 and "error" not in observed, (observed, done.stderr, logs)
     return observed
 
 

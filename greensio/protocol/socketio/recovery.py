@@ -19,11 +19,15 @@ Bounds: the log holds at most ``max_buffered_packets`` entries and none older th
 at most ``max_kept_sessions`` sessions are kept (the oldest go first), none past the window. So
 the events one disconnected session can miss are bounded by the log's length.
 
-This module is pure: times and ids come in (``now``, the offset prefix).
+This module is pure: times and ids come in (``now``, the offset prefix). A shared store (Redis:
+``greensio.managers.recovery_store``) keeps the JSON records ``logged_record`` and
+``kept_record`` make, with the log's own ids as offsets, and lets ``missed_records`` decide
+what of its log reaches a restored session.
 """
 
 from __future__ import annotations
 
+import base64
 import collections
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -31,6 +35,7 @@ from typing import Any, Protocol
 
 from greensio.exceptions import UsageError
 from greensio.protocol.engineio.session import CloseReason
+from greensio.protocol.socketio.packets import _deconstruct, reconstruct
 
 #: Why an Engine.IO connection ended that keeps the sessions of the namespaces still joined
 #: (Node's "transport close", "transport error", "ping timeout"): a transport that closed or
@@ -135,8 +140,8 @@ def _as_set(value: Any) -> frozenset[Any]:
 
 
 class RecoveryStore(Protocol):
-    """Where logged emits and lost sessions live (in memory here; a shared store, Redis say,
-    would let a client recover on another node)."""
+    """Where logged emits and lost sessions live: in memory here (one node), or shared
+    (``greensio.managers.recovery_store``: Redis, so that a client recovers on any node)."""
 
     def record(
         self,
@@ -266,6 +271,69 @@ class MemoryRecoveryStore:
             return ()
         start = seq + 1 - log[0].seq
         return [log[i] for i in range(max(0, start), len(log))]
+
+
+# --- a shared store's records (``greensio.managers.recovery_store``): JSON-able, I/O elsewhere --
+def logged_record(
+    namespace: str, data: list[Any], rooms: Any = None, skip: Any = None, excepted: Any = None
+) -> dict[str, Any]:
+    """What a shared log keeps of one emit (its offset is the log's, not in it): JSON-able
+    (``bytes`` in ``data`` become placeholders and base64 attachments, ``b``)."""
+    attachments: list[bytes] = []
+    record: dict[str, Any] = {
+        "n": namespace,
+        "r": None if rooms is None else sorted(_as_set(rooms), key=repr),
+        "s": sorted(_as_set(skip), key=repr),
+        "x": sorted(_as_set(excepted), key=repr),
+        "d": _deconstruct(data, attachments),
+    }
+    if attachments:
+        record["b"] = [base64.b64encode(item).decode("ascii") for item in attachments]
+    return record
+
+
+def missed_records(
+    records: Iterable[tuple[str, dict[str, Any]]], namespace: str, sid: str, rooms: Iterable[Any]
+) -> list[list[Any]]:
+    """The EVENT data, each with its offset appended, of the ``(offset, logged_record)`` pairs
+    (in the log's order) that reach ``sid`` in ``rooms`` on ``namespace``."""
+    room_set = set(rooms)
+    missed = []
+    for offset, record in records:
+        target = record.get("r")
+        logged = _Logged(
+            0,
+            0.0,
+            record.get("n", ""),
+            None if target is None else frozenset(target),
+            frozenset(record.get("s") or ()),
+            frozenset(record.get("x") or ()),
+            [],
+        )
+        if logged.reaches(namespace, sid, room_set):
+            data = record.get("d", [])
+            if record.get("b"):
+                data = reconstruct(data, [base64.b64decode(item) for item in record["b"]])
+            missed.append([*data, offset])
+    return missed
+
+
+def kept_record(session: KeptSession) -> dict[str, Any]:
+    """What a shared store keeps of a lost session: JSON-able."""
+    return {
+        "pid": session.pid,
+        "sid": session.sid,
+        "n": session.namespace,
+        "rooms": session.rooms,
+        "data": session.data,
+    }
+
+
+def kept_from_record(record: dict[str, Any]) -> KeptSession:
+    """The ``KeptSession`` a ``kept_record`` was made of."""
+    return KeptSession(
+        record["pid"], record["sid"], record["n"], list(record["rooms"]), record.get("data")
+    )
 
 
 def recovery_request(auth: Any) -> tuple[str, str] | None:

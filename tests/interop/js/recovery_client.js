@@ -2,12 +2,15 @@
 // The official socket.io-client against tests/apps/recovery.py (connection state recovery).
 // Used by tests/server/test_recovery.py.
 //
-//   node recovery_client.js <url> <scenario> <transportsJSON> [waitMs]
+//   node recovery_client.js <url> <scenario> <transportsJSON> [waitMs] [otherUrl]
 //
 // Scenarios: "recover" (the transport is closed under the client, it reconnects), "server_drop"
 // (the server fails the transport, the client reconnects), "late" (the
 // same, reconnecting after waitMs: past the window), "leave" (socket.disconnect(), then connect
-// again). Prints ONE JSON line of observations and exits 0, or {"error": ...} and exits 1.
+// again). With otherUrl (another node of the cluster, on the same Redis: test_recovery_nodes.py)
+// the client comes back there: "nodes" (that node emits to the lost sid and its room first,
+// through 'away'), "nodes_server_drop" (the same after node A fails the transport),
+// "nodes_unknown" (the same, with a pid no node knows). Prints ONE JSON line of observations and exits 0, or {"error": ...} and exits 1.
 // Every wait is bounded (GREENSIO_TEST_UNIT scales them).
 "use strict";
 
@@ -59,8 +62,19 @@ async function untilKept(url, transports, pid) {
   }
 }
 
+// Have the node at url emit to the lost sid and its room (asked over a connection of its own).
+async function awayFrom(url, transports, lostSid, room) {
+  const other = io(url, { transports, forceNew: true, reconnection: false });
+  try {
+    await next(other, "connect");
+    return await ask(other, "away", lostSid, room);
+  } finally {
+    other.close();
+  }
+}
+
 async function main() {
-  const [url, scenario, transportsJSON, waitMs] = process.argv.slice(2);
+  const [url, scenario, transportsJSON, waitMs, otherUrl] = process.argv.slice(2);
   const transports = JSON.parse(transportsJSON);
   const socket = io(url, { transports, forceNew: true, reconnection: false, timeout: STEP_MS });
   socket.onAny((event, ...args) => observed.events.push([event, ...args]));
@@ -74,14 +88,20 @@ async function main() {
   const gone = next(socket, "disconnect");
   if (scenario === "leave") {
     socket.disconnect();
-  } else if (scenario === "server_drop") {
+  } else if (scenario === "server_drop" || scenario === "nodes_server_drop") {
     socket.emit("drop_transport");
   } else {
     socket.io.engine.close();
   }
   observed.disconnect_reason = (await gone)[0];
-  if (scenario !== "leave") observed.kept = await untilKept(url, transports, socket._pid);
-  if (waitMs) await delay(Number(waitMs));
+  const back = otherUrl || url;
+  if (scenario !== "leave") observed.kept = await untilKept(back, transports, socket._pid);
+  if (otherUrl) {
+    observed.away = await awayFrom(otherUrl, transports, observed.first.id, "r1");
+    socket.io.uri = otherUrl; // as a load balancer would: the next node
+  }
+  if (scenario === "nodes_unknown") socket._pid = "no-such-pid";
+  if (waitMs && Number(waitMs)) await delay(Number(waitMs));
   observed.events_before = observed.events.length;
   socket.connect();
   await next(socket, "connect");

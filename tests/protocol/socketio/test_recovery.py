@@ -16,6 +16,10 @@ from greensio.protocol.socketio.recovery import (
     KeptSession,
     MemoryRecoveryStore,
     RecoveryOptions,
+    kept_from_record,
+    kept_record,
+    logged_record,
+    missed_records,
     recovery_request,
 )
 from greensio.protocol.socketio.session import ServerSession
@@ -165,3 +169,44 @@ def test_the_client_state_adds_pid_and_offset_and_strips_offsets():
     assert "/" not in state.recovered and state.auth("/", None) is None
     state.forget()
     assert state.event_args("/", ["x", "p-4"], None) == ["x", "p-4"]
+
+
+# --- a shared store's records ---------------------------------------------------------------------
+def test_logged_records_are_json_and_decide_what_reaches_a_restored_session():
+    logged = [
+        logged_record("/", ["to-sid", 1], "s1"),
+        logged_record("/", ["to-room"], {"r1", "r2"}),
+        logged_record("/", ["to-all"]),
+        logged_record("/", ["skipped"], "r1", skip=["s1", "s9"]),
+        logged_record("/", ["excepted"], None, excepted="r1"),
+        logged_record("/", ["other-room"], 7),
+        logged_record("/chat", ["other-namespace"], "s1"),
+        logged_record("/", ["to-int-room"], [7, "r1"]),
+        logged_record("/", ["binary", {"blob": b"\x00\xff"}, [b"a"]], "s1"),
+    ]
+    records = [(f"{i}-0", json.loads(json.dumps(r))) for i, r in enumerate(logged)]
+    assert missed_records(records, "/", "s1", ["s1", "r1"]) == [
+        ["to-sid", 1, "0-0"],
+        ["to-room", "1-0"],
+        ["to-all", "2-0"],
+        ["to-int-room", "7-0"],
+        ["binary", {"blob": b"\x00\xff"}, [b"a"], "8-0"],
+    ]
+    assert missed_records(records, "/", "s2", [7]) == [
+        ["to-all", "2-0"],
+        ["excepted", "4-0"],
+        ["other-room", "5-0"],
+        ["to-int-room", "7-0"],
+    ]
+
+
+def test_kept_records_round_trip_through_json():
+    session = kept()
+    back = kept_from_record(json.loads(json.dumps(kept_record(session))))
+    assert (back.pid, back.sid, back.namespace, back.rooms, back.data) == (
+        "pid1",
+        "s1",
+        "/",
+        ["s1", "r1"],
+        {"k": 1},
+    )
