@@ -199,3 +199,30 @@ def test_a_callable_and_a_server_id_per_worker():
     assert admin.server_id == f"{__import__('socket').gethostname()}#{os.getpid()}"
     with pytest.raises(greensio.exceptions.UsageError, match="mode"):
         sio.instrument(mode="dev")
+
+
+def test_the_engine_hooks_are_set_by_instrument_only_and_count_as_node_does():
+    """Without ``instrument()`` the Engine.IO server has no observer (each hook: one check)."""
+    sio = greensio.Server()
+    assert sio.eio.observer is None and not sio.listeners.observers.active
+    admin = sio.instrument(read_only=True)
+    assert sio.eio.observer is admin
+    admin.engine_closed("e1", "ping timeout")
+    admin.engine_received("e1", "é")  # 2 bytes of UTF-8
+    admin.engine_sent("e1", ['2["a"]', b"\x00\x01\x02"])
+    assert admin.server_stats(drain=False)["aggregatedEvents"] == []
+    summed: dict[tuple, int] = {}
+    for event in admin.server_stats()["aggregatedEvents"]:
+        assert event["timestamp"] % 1000 == 0  # seconds, in ms (Node's EventBuffer)
+        key = (event["type"], event.get("subType"))
+        summed[key] = summed.get(key, 0) + event["count"]
+    assert summed == {
+        ("rawDisconnection", "ping timeout"): 1,
+        ("packetsIn", None): 1,
+        ("bytesIn", None): 2,
+        ("packetsOut", None): 2,
+        ("bytesOut", None): 9,
+    }
+    assert admin.server_stats()["aggregatedEvents"] == []  # drained
+    admin.shutdown()
+    assert sio.eio.observer is None and not sio.listeners.observers.active
