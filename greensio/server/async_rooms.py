@@ -39,7 +39,7 @@ class AsyncRoomsAndSessions:
     async def close_room(self, room: Any, namespace: str | None = None) -> None:
         """Empty ``room`` (an observer hears each member of this node leave it)."""
         namespace = namespace or "/"
-        observers = self.manager.observers
+        observers = getattr(self.manager, "observers", None)  # (a foreign manager: none)
         if observers:
             for sid, _eio_sid in self.manager.get_participants(namespace, room):
                 observers.left(sid, namespace, room)
