@@ -12,7 +12,7 @@ import logging
 import secrets
 import warnings
 from collections.abc import Callable, Iterable
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from greensio._logging import make_logger
 from greensio.backends import get_backend
@@ -26,7 +26,7 @@ from greensio.engineio.socket import EngineSocket
 from greensio.exceptions import UsageError
 from greensio.handlers import call_flexibly
 from greensio.protocol.engineio.session import EngineSession, Event
-from greensio.protocol.events import MessageReceived, SessionClosed
+from greensio.protocol.events import MessageReceived, SessionClosed, TransportUpgraded
 from greensio.transports import http
 from greensio.transports.coalescer import WriteCoalescer
 from greensio.transports.frames import PreparedMessages
@@ -49,6 +49,17 @@ def _check_options(options: dict[str, Any]) -> None:
 
 #: ``max_outbound_buffer``'s default: 16 MiB waiting for one client that does not read.
 DEFAULT_MAX_OUTBOUND_BUFFER = 16 * 1024 * 1024
+
+
+class EngineObserver(Protocol):
+    """What watches a server's sessions (``observer``; the admin UI's counters): called in the
+    task that caused it, it must not block. ``sent`` gets the messages of one packet."""
+
+    def engine_connected(self, sid: str) -> None: ...
+    def engine_closed(self, sid: str, reason: str) -> None: ...
+    def engine_upgraded(self, sid: str, transport: str) -> None: ...
+    def engine_received(self, sid: str, data: str | bytes) -> None: ...
+    def engine_sent(self, sid: str, messages: list[str | bytes]) -> None: ...
 
 
 class EngineIOServer:
@@ -119,6 +130,8 @@ class EngineIOServer:
         self.handlers: dict[str, Callable[..., Any]] = {}
         self._on_message: Callable[[str, Any], Any] = lambda sid, data: None
         self.sockets: dict[str, EngineSocket[EngineSession]] = {}
+        #: Who watches the sessions (``EngineObserver``): None costs a check per send and event.
+        self.observer: EngineObserver | None = None
         #: Set by ``attach_forwarding`` (a pub/sub manager: workers without sticky sessions).
         self.forwarding: Forwarding | None = None
         self.timers = timers_for(self.backend)
@@ -150,7 +163,7 @@ class EngineIOServer:
             self.logger,
             self.coalescer,
             new_sid=self.generate_id,
-            on_connect=lambda sid, environ: self._trigger("connect", sid, environ),
+            on_connect=self._connected,
             forget=self._forget,
         )
 
@@ -220,12 +233,16 @@ class EngineIOServer:
         sock = self.sockets.get(sid)
         if sock is not None:
             sock.send_messages(messages)
+            if self.observer is not None:
+                self.observer.engine_sent(sid, messages)
 
     def send_prepared(self, sid: str, prepared: PreparedMessages) -> None:
         """Send one broadcast's messages, framed once for every WebSocket recipient."""
         sock = self.sockets.get(sid)
         if sock is not None:
             sock.send_prepared(prepared)
+            if self.observer is not None:
+                self.observer.engine_sent(sid, prepared.messages)
 
     def disconnect(self, sid: str | None = None) -> None:
         """Close one client, or every client when ``sid`` is None."""
@@ -304,11 +321,25 @@ class EngineIOServer:
 
     # --- events from the core --------------------------------------------------------------------
     def dispatch(self, sock: EngineSocket[EngineSession], events: list[Event]) -> None:
+        observer = self.observer
         for event in events:
             if type(event) is MessageReceived:
+                if observer is not None:
+                    observer.engine_received(sock.sid, event.data)
                 self._on_message(sock.sid, event.data)
             elif isinstance(event, SessionClosed):
+                if observer is not None:
+                    observer.engine_closed(sock.sid, event.reason)
                 self._closed(sock, event.reason)
+            elif observer is not None and type(event) is TransportUpgraded:
+                observer.engine_upgraded(sock.sid, sock.session.transport.value)
+
+    def _connected(self, sid: str, environ: dict[str, Any]) -> Any:
+        """The 'connect' handler's answer (False refuses), the observer told of an accepted one."""
+        accepted = self._trigger("connect", sid, environ)
+        if accepted is not False and self.observer is not None:
+            self.observer.engine_connected(sid)
+        return accepted
 
     def _closed(self, sock: EngineSocket[EngineSession], reason: str) -> None:
         if sock.session.awaits_last_poll:

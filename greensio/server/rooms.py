@@ -38,8 +38,13 @@ class RoomsAndSessions:
             self.manager.leave_room(sid, namespace or "/", room)
 
     def close_room(self, room: Any, namespace: str | None = None) -> None:
-        """Empty ``room``."""
-        self.manager.close_room(room, namespace or "/")
+        """Empty ``room`` (an observer hears each member of this node leave it)."""
+        namespace = namespace or "/"
+        observers = getattr(self.manager, "observers", None)  # (a foreign manager: none)
+        if observers:
+            for sid, _eio_sid in self.manager.get_participants(namespace, room):
+                observers.left(sid, namespace, room)
+        self.manager.close_room(room, namespace)
 
     def rooms(self, sid: str, namespace: str | None = None) -> list[Any]:
         """The rooms ``sid`` is in, its own room included."""

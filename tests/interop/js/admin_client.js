@@ -1,10 +1,13 @@
 // The admin UI's side of the protocol, with the official JS client: node admin_client.js URL
-// SCENARIO AUTH_JSON. Prints one JSON line of what it observed. Scenarios:
-//   full      - admin connects, a user connects and sends "hello", then the admin's actions
+// SCENARIO AUTH_JSON [URL_B]. Prints one JSON line of what it observed. Scenarios:
+//   full      - admin connects, a user connects and sends "hello", then the admin's actions; a
+//               second user upgrades from polling; a room is closed; the stats' counts add up
 //   readonly  - the same actions against a read-only admin: nothing happens to the user
 //   refused   - the admin's connect is refused (bad credentials)
+//   cluster   - the admin on node URL, a user on each node (URL, URL_B): both nodes' stats,
+//               sockets and reports reach the admin, and its actions reach the other node
 const { io } = require("socket.io-client");
-const [url, scenario, authJson] = process.argv.slice(2);
+const [url, scenario, authJson, urlB] = process.argv.slice(2);
 const UNIT = Number(process.env.GREENSIO_TEST_UNIT || "1");
 const seen = { admin: {}, user: {} };
 const opts = { transports: ["websocket"], reconnection: false, forceNew: true };
@@ -14,11 +17,17 @@ function done(extra) {
   console.log(JSON.stringify(seen));
   process.exit(0);
 }
-setTimeout(() => done({ timeout: true }), 25000 * UNIT);
+// On a timeout, the last reports the admin got say what it waited for in vain.
+setTimeout(() => done({ timeout: log.filter(([e]) => e !== "server_stats").slice(-12).map(([e, a]) => [e, ...a.slice(0, 3)]) }),
+  25000 * UNIT);
 
 // Resolves when pred(args) holds for an `event` the admin got (already or later).
 const log = [];
 const waiters = [];
+// The aggregatedEvents of every server_stats, summed by type (and the subTypes seen).
+const tally = {};
+const subTypes = {};
+const servers = new Set();
 function until(event, pred = () => true) {
   return new Promise((resolve) => {
     const hit = log.find(([e, a]) => e === event && pred(a));
@@ -30,6 +39,13 @@ function until(event, pred = () => true) {
 const admin = io(url + "/admin", { ...opts, auth: JSON.parse(authJson) });
 admin.onAny((event, ...args) => {
   log.push([event, args]);
+  if (event === "server_stats") {
+    servers.add(args[0].serverId);
+    for (const e of args[0].aggregatedEvents || []) {
+      tally[e.type] = (tally[e.type] || 0) + e.count;
+      if (e.subType) (subTypes[e.type] = subTypes[e.type] || []).push(e.subType);
+    }
+  }
   for (const w of waiters.slice()) {
     if (w.event === event && w.pred(args)) {
       waiters.splice(waiters.indexOf(w), 1);
@@ -45,6 +61,7 @@ admin.on("connect_error", (err) => {
 async function main() {
   await new Promise((r) => admin.on("connect", r));
   if (scenario === "refused") return done({ refused: null });
+  if (scenario === "cluster") return cluster();
   seen.admin.config = (await until("config"))[0];
   const dev = seen.admin.config.supportedFeatures.includes("ALL_EVENTS");
   if (dev) seen.admin.all_sockets = (await until("all_sockets"))[0];
@@ -81,6 +98,7 @@ async function main() {
     admin.emit("_disconnect", "/", false, id);
     seen.user.disconnect_reason = await userGone;
     seen.admin.socket_disconnected = await until("socket_disconnected", (a) => a[1] === id);
+    await more();
   } else {
     admin.emit("leave", "/", "r1", id);
     admin.emit("_disconnect", "/", false, id);
@@ -95,4 +113,67 @@ async function main() {
   admin.disconnect();
   done();
 }
+
+// The rest of "full": an upgrade, a closed room, and the counts of the stats.
+async function more() {
+  const up = io(url, { reconnection: false, forceNew: true }); // polling, then WebSocket
+  await new Promise((r) => up.on("connect", r));
+  const upId = up.id;
+  seen.up = { id: upId };
+  seen.admin.up_connected = (await until("socket_connected", (a) => a[0].id === upId))[0];
+  seen.admin.up_updated = (await until("socket_updated", (a) => a[0].id === upId))[0];
+  await new Promise((r) => { up.once("reply", r); up.emit("hello", { x: 2 }); });
+  await until("room_joined", (a) => a[2] === upId && a[1] === "r1");
+  seen.up.closed = await up.emitWithAck("close", "r1");
+  seen.admin.closed_r1 = await until("room_left", (a) => a[2] === upId && a[1] === "r1");
+  seen.up.rooms_after_close = await up.emitWithAck("rooms");
+  // 10000 bytes of UTF-8 (5000 characters) in, and (reply, reports) out.
+  const big = "\u00e9".repeat(5000);
+  await new Promise((r) => { up.once("reply", r); up.emit("hello", { big }); });
+  await until("server_stats", () => (tally.bytesIn || 0) >= 10000 && (tally.bytesOut || 0) >= 20000);
+  seen.admin.tally_after_big = { ...tally };
+  up.disconnect();
+  await until("server_stats", () => (tally.rawDisconnection || 0) >= 2);
+  seen.admin.tally = tally;
+  seen.admin.sub_types = subTypes;
+}
+
+async function cluster() {
+  seen.admin.config = (await until("config"))[0];
+  await until("server_stats", (a) => a[0].serverId === "node-a");
+  const userB = io(urlB, opts);
+  await new Promise((r) => userB.on("connect", r));
+  const userA = io(url, opts);
+  await new Promise((r) => userA.on("connect", r));
+  seen.user = { a: userA.id, b: userB.id };
+  const statsB = (await until("server_stats", (a) => a[0].serverId === "node-b" &&
+    a[0].namespaces.some((n) => n.name === "/" && n.socketsCount === 1)))[0];
+  seen.admin.stats_b = statsB;
+  seen.admin.stats_a = (await until("server_stats", (a) => a[0].serverId === "node-a"))[0];
+  seen.admin.b_connected = (await until("socket_connected", (a) => a[0].id === userB.id))[0];
+  seen.admin.a_connected = (await until("socket_connected", (a) => a[0].id === userA.id))[0];
+  // A second admin, on node A: its all_sockets lists both nodes' sockets.
+  const late = io(url + "/admin", { ...opts, auth: JSON.parse(authJson) });
+  seen.late = { all_sockets: await new Promise((r) => late.on("all_sockets", r)) };
+  late.disconnect();
+  // The admin's actions reach node B's socket; node B's reports reach the admin.
+  admin.emit("join", "/", "rb", userB.id);
+  seen.admin.b_joined = await until("room_joined", (a) => a[1] === "rb" && a[2] === userB.id);
+  seen.user.b_rooms = await userB.emitWithAck("rooms");
+  await new Promise((r) => { userB.once("reply", r); userB.emit("hello", { from: "b" }); });
+  seen.admin.b_received = await until("event_received", (a) => a[1] === userB.id &&
+    a[2][0] === "hello");
+  const got = new Promise((r) => userB.on("from_admin", (...args) => r(args)));
+  admin.emit("emit", "/", userB.id, "from_admin", "hi");
+  seen.user.b_from_admin = await got;
+  const goneB = new Promise((r) => userB.on("disconnect", (reason) => r(reason)));
+  admin.emit("_disconnect", "/", false, userB.id);
+  seen.user.b_reason = await goneB;
+  seen.admin.b_disconnected = await until("socket_disconnected", (a) => a[1] === seen.user.b);
+  seen.admin.servers = [...servers].sort();
+  userA.disconnect();
+  admin.disconnect();
+  done();
+}
+
 main().catch((err) => done({ error: String(err && err.stack || err) }));
