@@ -87,6 +87,9 @@ class Manager:
         self.registry.leave(namespace, room, sid)
 
     def close_room(self, room: Room, namespace: str) -> None:
+        if self.observers:  # each member of this node leaves it (a remote close_room too)
+            for sid in [sid for sid, _ in self.registry.participants(namespace, [room])]:
+                self.observers.left(sid, namespace, room)
         self.registry.close_room(namespace, room)
 
     def get_rooms(self, sid: str, namespace: str) -> list[Room]:

@@ -38,13 +38,8 @@ class RoomsAndSessions:
             self.manager.leave_room(sid, namespace or "/", room)
 
     def close_room(self, room: Any, namespace: str | None = None) -> None:
-        """Empty ``room`` (an observer hears each member of this node leave it)."""
-        namespace = namespace or "/"
-        observers = getattr(self.manager, "observers", None)  # (a foreign manager: none)
-        if observers:
-            for sid, _eio_sid in self.manager.get_participants(namespace, room):
-                observers.left(sid, namespace, room)
-        self.manager.close_room(room, namespace)
+        """Empty ``room`` (an observer hears each member leave it, on every node)."""
+        self.manager.close_room(room, namespace or "/")
 
     def rooms(self, sid: str, namespace: str | None = None) -> list[Any]:
         """The rooms ``sid`` is in, its own room included."""

@@ -138,6 +138,8 @@ def test_the_ui_sees_every_node_of_a_cluster(front_end):
         assert ("/", user["a"]) in listed and ("/", user["b"]) not in listed
     assert admin["b_joined"][:3] == ["/", "rb", user["b"]] and "rb" in user["b_rooms"]
     assert admin["b_received"][:3] == ["/", user["b"], ["hello", {"from": "b"}]]
+    assert admin["b_left"][:3] == ["/", "rb", user["b"]]  # close_room on node A
+    assert "rb" not in user["b_rooms_closed"]
     assert user["b_from_admin"] == ["hi"]
     assert user["b_reason"] == "io server disconnect"
     assert admin["b_disconnected"][:3] == ["/", user["b"], "server disconnect"]

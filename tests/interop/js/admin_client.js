@@ -163,6 +163,10 @@ async function cluster() {
   await new Promise((r) => { userB.once("reply", r); userB.emit("hello", { from: "b" }); });
   seen.admin.b_received = await until("event_received", (a) => a[1] === userB.id &&
     a[2][0] === "hello");
+  // A room closed on node A: node B reports its member leaving it.
+  await userA.emitWithAck("close", "rb");
+  seen.admin.b_left = await until("room_left", (a) => a[1] === "rb" && a[2] === userB.id);
+  seen.user.b_rooms_closed = await userB.emitWithAck("rooms");
   const got = new Promise((r) => userB.on("from_admin", (...args) => r(args)));
   admin.emit("emit", "/", userB.id, "from_admin", "hi");
   seen.user.b_from_admin = await got;
