@@ -106,6 +106,10 @@ class Manager:
         """Whether ``sid``, not connected here, may live on another node (never, in memory)."""
         return False
 
+    def remote_rooms(self, sid: str, namespace: str) -> list[Room]:
+        """The rooms of ``sid`` on another node (none, in memory)."""
+        return []
+
     def call_remote(
         self, event: str, args: list[Any], sid: str, namespace: str, timeout: float
     ) -> Any:

@@ -19,7 +19,7 @@ died without a ``bye`` is waited for until the request's timeout, for ``3 * HEAR
 On the other side, a request goes to the server's handler (``serve(request, reply)``, in a task
 of its own); ``reply(kind, data)`` publishes a ``ClusterReply`` for the requester.
 
-Membership across nodes (``ClusterMembership``): ``get_rooms`` of a sid this node does not have,
+Membership across nodes (``ClusterMembership``): the rooms of a sid this node does not have,
 and ``get_participants`` of a room, ask the other nodes as ``fetch_sockets`` does, waiting at
 most the server's ``cluster_timeout``; that wait blocks only the calling greenlet (or thread).
 """
@@ -223,18 +223,17 @@ class ClusterLink:
 
 
 class ClusterMembership:
-    """``get_rooms`` and ``get_participants`` of a message-queue manager, cluster-wide: this
-    node's answer, and the other greensio nodes' (python-socketio's nodes do not answer)."""
+    """``remote_rooms`` and ``get_participants`` of a message-queue manager, cluster-wide: this
+    node's answer, and the other greensio nodes' (python-socketio's nodes do not answer). Not on
+    an ``AsyncServer`` (its loop must not wait): there they are this node's."""
 
     cluster: ClusterLink | None
     delivery: Any
 
-    def get_rooms(self, sid: str, namespace: str) -> list[Room]:
-        """The rooms of ``sid`` (its own included), wherever in the cluster it is connected."""
-        here: list[Room] = super().get_rooms(sid, namespace)  # type: ignore[misc]
-        if here or not self.is_remote(sid, namespace):
-            return here
-        found = self._ask_others(namespace, sid)
+    def remote_rooms(self, sid: str, namespace: str) -> list[Room]:
+        """The rooms of ``sid``, connected to another node (``Server.rooms``; ``get_rooms``
+        stays this node's view, as the server's own bookkeeping wants)."""
+        found = self._ask_others(namespace, sid) if self.is_remote(sid, namespace) else []
         return list(found[0]["rooms"]) if found else []
 
     def get_participants(self, namespace: str, room: Room) -> list[tuple[str, str]]:
@@ -255,7 +254,9 @@ class ClusterMembership:
 
     def _ask_others(self, namespace: str, to: Any) -> list[dict[str, Any]]:
         link = self.cluster
-        if link is None or link.closed or not link.count():
+        if link is None or link.closed or getattr(self, "loop_bridge", None) is not None:
+            return []
+        if not link.count():
             return []
         gathering = Gathering(link.backend)
         link.request(cm.ClusterRequest("", "fetch_sockets", namespace, to=to), gathering)

@@ -42,8 +42,11 @@ class RoomsAndSessions:
         self.manager.close_room(room, namespace or "/")
 
     def rooms(self, sid: str, namespace: str | None = None) -> list[Any]:
-        """The rooms ``sid`` is in, its own room included."""
-        return self.manager.get_rooms(sid, namespace or "/")
+        """The rooms ``sid`` is in, its own room included; with a message-queue manager, on
+        whichever node it is connected (on ``Server``: asking the other nodes blocks only the
+        calling greenlet, at most ``cluster_timeout`` seconds)."""
+        namespace = namespace or "/"
+        return self.manager.get_rooms(sid, namespace) or self.manager.remote_rooms(sid, namespace)
 
     def get_session(self, sid: str, namespace: str | None = None) -> dict[str, Any]:
         """The application's session dict for ``sid`` (kept until it disconnects)."""
