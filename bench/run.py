@@ -364,6 +364,21 @@ def wait_workers(log_path: Path, workers: int, timeout: float = 30) -> None:
         time.sleep(0.1)
 
 
+def warm_workers(port: int, workers: int, timeout: float = 20) -> None:
+    """Until each of the ``workers`` has served an Engine.IO handshake, so that each has
+    registered its private endpoint in Redis (greensio/engineio/forwarding.py) before the load
+    starts. The first 6 characters of a sid name the worker that issued it."""
+    url = f"http://127.0.0.1:{port}/socket.io/?EIO=4&transport=polling"
+    seen: set[str] = set()
+    deadline = time.monotonic() + timeout
+    while len(seen) < workers:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"handshakes reached {len(seen)} of {workers} workers")
+        with urllib.request.urlopen(url, timeout=5) as response:
+            body = response.read().decode()
+        seen.add(json.loads(body[1:])["sid"][:6])
+
+
 class Server:
     """One fresh server process, in its own session so that it is stopped by its group id."""
 
@@ -406,6 +421,8 @@ class Server:
             self.pid = self.pids[0]
             if contender.workers > 1:
                 wait_workers(log_path, contender.workers)
+                if contender.redis:
+                    warm_workers(self.port, contender.workers)
         except Exception:
             self.stop()
             raise
@@ -806,7 +823,8 @@ def main() -> None:
     mode = (" (QUICK)" if QUICK else "") + (
         f" (PROFILE: {PROFILED} under py-spy)" if profile else ""
     )
-    size = f"{len(scenarios)} scenarios x {len(contenders)} contenders x {ROUNDS} rounds"
+    count = sum(c.serves(s) and c.unsupported is None for s in scenarios for c in contenders)
+    size = f"{len(scenarios)} scenarios, {count} scenario-contender pairs x {ROUNDS} rounds"
     print(f"bench: {size}{mode}", flush=True)
     started = time.monotonic()
     runs = run_all(scenarios, contenders, profile)

@@ -105,6 +105,8 @@ class RedisManager(PubSubManager):
     """
 
     name = "redis"
+    #: The outbox publishes what waits in one pipeline (``_publish_many``).
+    pipelined = True
 
     def __init__(
         self,
@@ -163,8 +165,9 @@ class RedisManager(PubSubManager):
 
     def _start(self, backend: Backend | None = None) -> Backend:
         started = super()._start(backend)
-        assert self.outbox is not None
-        self.outbox.publish_many = self._publish_many
+        if self.pipelined:
+            assert self.outbox is not None
+            self.outbox.publish_many = self._publish_many
         return started
 
     def _publish_raw(self, address: str | None, body: bytes) -> None:
