@@ -74,6 +74,7 @@ demo: client-js
 
 # Side by side with python-socketio and Node's socket.io (bench/README.md); never part of `make test`.
 # Rounds, sizes and modes come from the environment: make bench QUICK=1 | ROUNDS=5 | PROFILE=1.
+# The cluster rows (two nodes over Redis, gunicorn -w 2) start a redis-server of their own.
 # The WebSocket framing micro-benchmark stays a separate command: python bench/ws_framing.py.
 bench:
 	@if [ ! -d bench/node_modules/ws ] || [ ! -d bench/node_modules/socket.io ]; then \

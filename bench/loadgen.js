@@ -5,6 +5,7 @@
 // Usage: node bench/loadgen.js SCENARIO --port P --pid SERVER_PID [--option value ...]
 //   echo      acked echo over WebSocket         --clients --messages --warmup --payload --deadline
 //   fanout    room broadcast to many sockets    --clients --broadcasts --payload --deadline
+//   relay     acked echo through another client --pairs --messages --warmup --payload --deadline
 //   idle      server RSS per idle connection    --levels 2000,10000 --concurrency --settle
 //   connrate  handshake + namespace connects/s  --connections --concurrency --deadline
 //   pollecho  acked echo over long-polling      --clients --messages --warmup --payload --deadline
@@ -12,6 +13,10 @@
 // measured phase, --setup-deadline for connecting. The result is one JSON object on the last
 // stdout line; progress and errors go to stderr. The server's CPU time (utime + stime) and RSS are
 // read from /proc/SERVER_PID around the measured phase only.
+//
+// A cluster (several server processes): --ports P1,P2 instead of --port, and --pid PID1,PID2 (the
+// CPU time is their sum; RSS is read from the first). WebSocket clients are dealt to the ports in
+// turn (client i to port i mod n); fanout's controller connects to the first.
 'use strict';
 
 const fs = require('node:fs');
@@ -35,22 +40,28 @@ function parseOptions(argv) {
 const scenario = process.argv[2];
 const opts = parseOptions(process.argv.slice(3));
 const num = (name, dflt) => (opts[name] === undefined ? dflt : Number(opts[name]));
-const PORT = num('port');
-const PID = num('pid');
+const PORTS = String(opts.ports || opts.port || '').split(',').filter(Boolean).map(Number);
+const PORT = PORTS[0];
+const PIDS = String(opts.pid || '').split(',').filter(Boolean).map(Number);
+const PID = PIDS[0];
 const CLK_TCK = num('clk-tck', 100);
 const SETUP_DEADLINE_MS = num('setup-deadline', 60) * 1000;
 const HOST = '127.0.0.1';
-const WS_URL = `ws://${HOST}:${PORT}/socket.io/?EIO=4&transport=websocket`;
+const wsUrl = (port) => `ws://${HOST}:${port}/socket.io/?EIO=4&transport=websocket`;
 
 function log(...parts) {
   process.stderr.write(`[loadgen ${scenario}] ${parts.join(' ')}\n`);
 }
 
-/** utime + stime of the server process, in seconds. */
+/** utime + stime of the server processes (all of a cluster's), in seconds. */
 function serverCpu() {
-  const stat = fs.readFileSync(`/proc/${PID}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (state)
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  let total = 0;
+  for (const pid of PIDS) {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (state)
+    total += (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  }
+  return total;
 }
 
 /** VmRSS of the server process, in KiB. */
@@ -105,7 +116,10 @@ async function pool(count, concurrency, deadline, task) {
 // Socket.IO client over one WebSocket (namespace '/')
 
 class WsClient {
-  constructor() {
+  constructor(port = PORT) {
+    this.port = port;
+    this.url = wsUrl(port);
+    this.sid = null; // the namespace sid, from the server's CONNECT
     this.acks = new Map();
     this.nextId = 1;
     this.onEvent = null; // (raw '42...' packet) => void
@@ -115,7 +129,7 @@ class WsClient {
   /** Opens the WebSocket and connects to namespace '/'; resolves on the server's CONNECT. */
   connect() {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(WS_URL, { perMessageDeflate: false });
+      const ws = new WebSocket(this.url, { perMessageDeflate: false });
       this.ws = ws;
       let connected = false;
       ws.on('message', (data) => {
@@ -153,7 +167,8 @@ class WsClient {
   onPacket(msg, onConnect, onRefused) {
     const type = msg.charCodeAt(1);
     if (type === 0x32 /* '2' event */) {
-      if (this.onEvent) this.onEvent(msg);
+      if (msg.charCodeAt(2) >= 0x30 && msg.charCodeAt(2) <= 0x39) this.answer(msg);
+      else if (this.onEvent) this.onEvent(msg);
     } else if (type === 0x33 /* '3' ack */) {
       let end = 2;
       while (end < msg.length && msg.charCodeAt(end) >= 0x30 && msg.charCodeAt(end) <= 0x39) end++;
@@ -164,10 +179,22 @@ class WsClient {
         settle(msg);
       }
     } else if (type === 0x30 /* '0' connect */) {
+      const sid = /"sid":"([^"]+)"/.exec(msg);
+      if (sid) this.sid = sid[1];
       onConnect();
     } else if (type === 0x34 /* '4' connect error */) {
       onRefused(new Error(`CONNECT refused: ${msg}`));
     }
+  }
+
+  /** An event asking for an ack (`42<id>["<event>",<args>]`, as `call()` sends): acked with its own
+   * arguments, as the servers' `echo` handler does. */
+  answer(msg) {
+    let end = 2;
+    while (end < msg.length && msg.charCodeAt(end) >= 0x30 && msg.charCodeAt(end) <= 0x39) end++;
+    const comma = msg.indexOf(',', end);
+    this.answered = (this.answered || 0) + 1;
+    this.ws.send(`43${msg.slice(2, end)}[${comma < 0 ? ']' : msg.slice(comma + 1)}`);
   }
 
   /** Emits `42<id>[<event>,<argsJson>]`; resolves to the raw ack packet (null if the socket closed). */
@@ -210,8 +237,8 @@ async function connectMany(count, concurrency, deadlineMs, setup) {
   const deadline = nowMs() + deadlineMs;
   let failures = 0;
   let firstError = null;
-  await pool(count, concurrency, deadline, async () => {
-    const client = new WsClient();
+  await pool(count, concurrency, deadline, async (i) => {
+    const client = new WsClient(PORTS[i % PORTS.length]);
     if (setup) setup(client);
     try {
       await withTimeout(client.connect(), Math.max(1, deadline - nowMs()), 'connect');
@@ -318,7 +345,7 @@ async function fanout() {
     const ack = await withTimeout(socks[i].emitWithAck('join', '1'), SETUP_DEADLINE_MS, 'join');
     if (ack === null) throw new Error('socket closed during join');
   });
-  const [controller] = await connectMany(1, 1, SETUP_DEADLINE_MS);
+  const [controller] = await connectMany(1, 1, SETUP_DEADLINE_MS); // on the first port
 
   const loadgenCpu = selfCpu();
   const cpu0 = serverCpu();
@@ -358,6 +385,74 @@ async function fanout() {
     min_per_client: Math.min(...perClient),
     max_per_client: Math.max(...perClient),
     server_cpu_us_per_delivery: total ? (cpu * 1e6) / total : null,
+    server_cpu_util: cpu / elapsed,
+    loadgen_cpu_util: ownCpu,
+  };
+}
+
+/** Acked echo through a second client: a caller emits `relay` (target sid, payload); the server's
+ * handler does `call("echo", payload, to=target)`, the target acks with the payload, and the
+ * handler acks the caller with it. With two ports every target is a client of the other node, so
+ * the call and its ack cross the broker: half the callers are on each node. */
+async function relay() {
+  const pairs = num('pairs', 50);
+  const perCaller = num('messages', 400);
+  const warmup = num('warmup', 20);
+  const deadlineMs = num('deadline', 20) * 1000;
+  const payload = payloadOf(num('payload', 64));
+  const expectedAckLen = (id) => 2 + String(id).length + payload.length + 2;
+
+  const socks = await connectMany(2 * pairs, 2 * pairs, SETUP_DEADLINE_MS);
+  const on = (port) => socks.filter((s) => s.port === port);
+  const [a, b] = [on(PORTS[0]), on(PORTS[PORTS.length - 1])];
+  if (PORTS.length === 1) a.splice(pairs), b.splice(0, pairs);
+  const half = Math.floor(pairs / 2);
+  const couples = [];
+  for (let j = 0; j < pairs; j++) couples.push(j < half ? [a[j], b[j]] : [b[j], a[j]]);
+  if (couples.some(([caller, target]) => !caller || !target || !target.sid)) {
+    throw new Error(`could not pair ${pairs} callers with targets (${a.length} + ${b.length} clients)`);
+  }
+  const args = couples.map(([, target]) => `"${target.sid}",${payload}`);
+  for (let i = 0; i < warmup; i++) {
+    await Promise.all(couples.map(([caller], k) => caller.emitWithAck('relay', args[k])));
+  }
+
+  const latencies = new Float64Array(pairs * perCaller);
+  let count = 0;
+  let bad = 0;
+  const loadgenCpu = selfCpu();
+  const cpu0 = serverCpu();
+  const t0 = nowMs();
+  const deadline = t0 + deadlineMs;
+  await Promise.all(
+    couples.map(async ([caller], k) => {
+      for (let i = 0; i < perCaller && nowMs() < deadline; i++) {
+        const id = caller.nextId;
+        const start = nowMs();
+        const ack = await caller.emitWithAck('relay', args[k]);
+        if (ack === null) throw new Error('socket closed during relay');
+        latencies[count++] = nowMs() - start;
+        if (ack.length !== expectedAckLen(id)) bad++;
+      }
+    }),
+  );
+  const elapsed = (nowMs() - t0) / 1000;
+  const cpu = serverCpu() - cpu0;
+  const ownCpu = loadgenCpu();
+  const sorted = latencies.subarray(0, count).sort();
+  const answered = couples.reduce((sum, [, target]) => sum + (target.answered || 0), 0);
+  socks.forEach((s) => s.terminate());
+  return {
+    messages: count,
+    expected: pairs * perCaller,
+    complete: count === pairs * perCaller,
+    bad_acks: bad,
+    answered_by_targets: answered,
+    elapsed_s: elapsed,
+    msg_per_s: count / elapsed,
+    p50_ms: percentile(sorted, 50),
+    p99_ms: percentile(sorted, 99),
+    server_cpu_us_per_msg: (cpu * 1e6) / count,
     server_cpu_util: cpu / elapsed,
     loadgen_cpu_util: ownCpu,
   };
@@ -706,7 +801,7 @@ async function pollecho() {
 
 // ---------------------------------------------------------------------------------------------
 
-const SCENARIOS = { echo, fanout, idle, connrate, pollecho };
+const SCENARIOS = { echo, fanout, relay, idle, connrate, pollecho };
 
 async function main() {
   const run = SCENARIOS[scenario];

@@ -13,7 +13,8 @@ Environment (sizes default to the full run; ``QUICK=1`` shrinks everything for a
 run; any size below still overrides it):
 
     ROUNDS=3            rounds per scenario and contender (QUICK: 1)
-    SCENARIOS=...       comma list among echo,fanout,idle,connrate,pollecho (default: all)
+    SCENARIOS=...       comma list among echo,fanout,idle,connrate,pollecho,xfanout,xecho,
+                        pollworkers (default: all)
     CONTENDERS=...      comma list of contender names (default: all; see CONTENDERS below)
     PROFILE=1           run greensio-pywsgi under ``py-spy record`` (bench/results/profile-*.svg)
     ECHO_CLIENTS=50 ECHO_MESSAGES=600 (per client) ECHO_PAYLOAD=64 ECHO_DEADLINE=20
@@ -21,6 +22,9 @@ run; any size below still overrides it):
     IDLE_LEVELS=2000,10000 IDLE_CONCURRENCY=100 IDLE_SETTLE=2
     CONNRATE_N=2000 CONNRATE_CONCURRENCY=50 CONNRATE_DEADLINE=30
     POLL_CLIENTS=20 POLL_MESSAGES=300 (per client) POLL_DEADLINE=20
+    XFANOUT_CLIENTS=1000 XFANOUT_BROADCASTS=500 XFANOUT_PAYLOAD=100 XFANOUT_DEADLINE=30
+    XECHO_PAIRS=50 XECHO_MESSAGES=300 (per caller) XECHO_PAYLOAD=64 XECHO_DEADLINE=20
+    POLLW_CLIENTS=40 POLLW_MESSAGES=300 (per client) POLLW_DEADLINE=20
     SETUP_DEADLINE=60   seconds allowed for connecting a scenario's clients
     QUIET_WAIT=30       seconds to wait before each run for other CPU use to stop (runs during
                         which other processes used >0.15 cores are flagged in the report)
@@ -47,12 +51,17 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from broker import Redis
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 SERVERS = BENCH / "servers"
 RESULTS = BENCH / "results"
 LOGS = RESULTS / "logs"
 SERVER_CORE, LOADGEN_CORE = "0", "1"
+#: The cores of the unpinned rows (gunicorn -w 2 against -w 1): the load generator, Redis and
+#: every worker share both.
+BOTH_CORES = "0,1"
 QUICK = os.environ.get("QUICK", "") not in ("", "0")
 
 
@@ -97,29 +106,70 @@ SIZES: dict[str, dict[str, str | int]] = {
         "payload": env_int("POLL_PAYLOAD", 64, 64),
         "deadline": env_int("POLL_DEADLINE", 20, 8),
     },
+    # Two nodes over Redis, the clients dealt half and half (CLUSTER_SCENARIOS).
+    "xfanout": {
+        "clients": env_int("XFANOUT_CLIENTS", 1000, 300),
+        "broadcasts": env_int("XFANOUT_BROADCASTS", 500, 200),
+        "payload": env_int("XFANOUT_PAYLOAD", 100, 100),
+        "deadline": env_int("XFANOUT_DEADLINE", 30, 10),
+    },
+    "xecho": {
+        "pairs": env_int("XECHO_PAIRS", 50, 50),
+        "messages": env_int("XECHO_MESSAGES", 300, 100),
+        "payload": env_int("XECHO_PAYLOAD", 64, 64),
+        "deadline": env_int("XECHO_DEADLINE", 20, 10),
+    },
+    # gunicorn -w 2 against -w 1, long-polling, unpinned (WORKER_SCENARIOS).
+    "pollworkers": {
+        "clients": env_int("POLLW_CLIENTS", 40, 40),
+        "messages": env_int("POLLW_MESSAGES", 300, 60),
+        "payload": env_int("POLLW_PAYLOAD", 64, 64),
+        "deadline": env_int("POLLW_DEADLINE", 20, 8),
+    },
 }
+#: The load generator's mode for each scenario (its own name unless listed).
+LOADGEN_MODE = {"xfanout": "fanout", "xecho": "relay", "pollworkers": "pollecho"}
+CLUSTER_SCENARIOS = ("xfanout", "xecho")
+WORKER_SCENARIOS = ("pollworkers",)
+SINGLE_SCENARIOS = tuple(s for s in SIZES if s not in CLUSTER_SCENARIOS + WORKER_SCENARIOS)
 SCENARIO_TITLES = {
     "echo": "acked echo, WebSocket",
     "fanout": "room fan-out, WebSocket",
     "idle": "idle WebSocket connections",
     "connrate": "connection rate",
     "pollecho": "acked echo, long-polling",
+    "xfanout": "room fan-out, two nodes over Redis",
+    "xecho": "acked echo through a client of the other node (call() over Redis)",
+    "pollworkers": "acked echo, long-polling, gunicorn -w 2 against -w 1 (no sticky sessions)",
 }
 
 
 @dataclasses.dataclass(frozen=True)
 class Contender:
-    """A server under test: ``argv`` with ``{port}`` filled in; ``worker`` when the process that
-    serves is a child of the one started (gunicorn's worker)."""
+    """A server under test: ``argv`` with ``{port}`` filled in; ``worker`` when the processes that
+    serve are children of the one started (gunicorn's workers: ``workers`` of them)."""
 
     name: str
     argv: tuple[str, ...]
     worker: bool = False
-    #: The scenarios it serves (None: all).
+    #: The scenarios it serves (None: every single-node one, SINGLE_SCENARIOS).
     scenarios: tuple[str, ...] | None = None
+    #: Server processes started, each a node of one cluster over a Redis of the run's own.
+    nodes: int = 1
+    #: A Redis for the run (the nodes' or the workers' RedisManager: BENCH_REDIS_URL).
+    redis: bool = False
+    workers: int = 1
+    #: Pinned: every server process on SERVER_CORE, the load generator and Redis on LOADGEN_CORE;
+    #: else all of them on BOTH_CORES.
+    pinned: bool = True
+    #: Never run: the table says this instead (a deployment the implementation cannot serve).
+    unsupported: str | None = None
+
+    def serves(self, scenario: str) -> bool:
+        return scenario in (self.scenarios if self.scenarios is not None else SINGLE_SCENARIOS)
 
 
-def _gunicorn(worker_class: str, module: str) -> tuple[str, ...]:
+def _gunicorn(worker_class: str, module: str, workers: int = 1) -> tuple[str, ...]:
     # worker_connections defaults to 1000, which would cap the fan-out and idle scenarios.
     return (
         sys.executable,
@@ -128,7 +178,7 @@ def _gunicorn(worker_class: str, module: str) -> tuple[str, ...]:
         "-k",
         worker_class,
         "-w",
-        "1",
+        str(workers),
         "-b",
         "127.0.0.1:{port}",
         "--backlog",
@@ -166,6 +216,33 @@ CONTENDERS = [
         (sys.executable, str(SERVERS / "uvicorn_floor.py"), "--port", "{port}"),
         scenarios=("echo", "idle"),
     ),
+    # Two pywsgi nodes over Redis (each the implementation's RedisManager, one channel).
+    Contender(
+        "greensio-2nodes", (*PYWSGI, "greensio"), scenarios=CLUSTER_SCENARIOS, nodes=2, redis=True
+    ),
+    Contender(
+        "psio-2nodes", (*PYWSGI, "socketio"), scenarios=CLUSTER_SCENARIOS, nodes=2, redis=True
+    ),
+    # gunicorn -k gevent with a RedisManager (no sticky sessions: greensio/engineio/forwarding.py),
+    # one worker and two, every process on both cores.
+    *(
+        Contender(
+            f"greensio-gunicorn-w{n}",
+            _gunicorn("gevent", "gunicorn_greensio", workers=n),
+            worker=True,
+            scenarios=WORKER_SCENARIOS,
+            redis=True,
+            workers=n,
+            pinned=False,
+        )
+        for n in (1, 2)
+    ),
+    Contender(
+        "psio-gunicorn-w2",
+        (),
+        scenarios=WORKER_SCENARIOS,
+        unsupported="n/a: needs sticky sessions",
+    ),
 ]
 CONTENDERS_BY_NAME = {c.name: c for c in CONTENDERS}
 #: (greensio contender, peer) pairs for the ratio table.
@@ -177,6 +254,9 @@ PAIRS = [
     ("greensio-uvicorn", "psio-uvicorn"),
     ("greensio-uvicorn", "node"),
     ("greensio-uvicorn", "floor-uvicorn"),
+    ("greensio-2nodes", "psio-2nodes"),
+    # not greensio against a peer: what the second worker adds
+    ("greensio-gunicorn-w2", "greensio-gunicorn-w1"),
 ]
 PROFILED = "greensio-pywsgi"
 #: Other processes using more CPU than this (in cores) during a run get that run flagged.
@@ -197,6 +277,15 @@ BASE_METRICS = [
     ("pollecho", "msg_per_s", "msg/s", True),
     ("pollecho", "p50_ms", "p50 latency ms", False),
     ("pollecho", "server_cpu_us_per_msg", "server CPU µs/msg", False),
+    ("xfanout", "deliveries_per_s", "deliveries/s", True),
+    ("xfanout", "server_cpu_us_per_delivery", "server CPU µs/delivery (both nodes)", False),
+    ("xecho", "msg_per_s", "msg/s", True),
+    ("xecho", "p50_ms", "p50 latency ms", False),
+    ("xecho", "p99_ms", "p99 latency ms", False),
+    ("xecho", "server_cpu_us_per_msg", "server CPU µs/msg (both nodes)", False),
+    ("pollworkers", "msg_per_s", "msg/s", True),
+    ("pollworkers", "p50_ms", "p50 latency ms", False),
+    ("pollworkers", "server_cpu_us_per_msg", "server CPU µs/msg (all workers)", False),
 ]
 
 
@@ -248,25 +337,62 @@ def wait_ready(proc: subprocess.Popen, port: int, timeout: float = 30) -> None:
     raise RuntimeError(f"server not ready after {timeout} s")
 
 
-def serving_pid(proc: subprocess.Popen, contender: Contender, profiled: bool) -> int:
-    """The process that serves: gunicorn's worker, or py-spy's child, or the one started."""
+def serving_pids(proc: subprocess.Popen, contender: Contender, profiled: bool) -> list[int]:
+    """The processes that serve: gunicorn's workers, or py-spy's child, or the one started."""
     pid = proc.pid
-    for _ in range(int(contender.worker) + int(profiled)):
+    if profiled:
         kids = children(pid)
         if len(kids) != 1:
             raise RuntimeError(f"expected one child of {pid}, found {kids}")
         pid = kids[0]
-    return pid
+    if not contender.worker:
+        return [pid]
+    deadline = time.monotonic() + 30
+    while len(kids := children(pid)) < contender.workers and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if len(kids) != contender.workers:
+        raise RuntimeError(f"expected {contender.workers} children of {pid}, found {kids}")
+    return kids
+
+
+def wait_workers(log_path: Path, workers: int, timeout: float = 30) -> None:
+    """Until every gunicorn worker has loaded the app (``gunicorn_greensio`` says so)."""
+    deadline = time.monotonic() + timeout
+    while log_path.read_text(errors="replace").count("WORKER READY") < workers:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{workers} workers not ready after {timeout} s")
+        time.sleep(0.1)
+
+
+def warm_workers(port: int, workers: int, timeout: float = 20) -> None:
+    """Until each of the ``workers`` has served an Engine.IO handshake, so that each has
+    registered its private endpoint in Redis (greensio/engineio/forwarding.py) before the load
+    starts. The first 6 characters of a sid name the worker that issued it."""
+    url = f"http://127.0.0.1:{port}/socket.io/?EIO=4&transport=polling"
+    seen: set[str] = set()
+    deadline = time.monotonic() + timeout
+    while len(seen) < workers:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"handshakes reached {len(seen)} of {workers} workers")
+        with urllib.request.urlopen(url, timeout=5) as response:
+            body = response.read().decode()
+        seen.add(json.loads(body[1:])["sid"][:6])
 
 
 class Server:
     """One fresh server process, in its own session so that it is stopped by its group id."""
 
-    def __init__(self, contender: Contender, log_path: Path, profile_svg: Path | None) -> None:
+    def __init__(
+        self,
+        contender: Contender,
+        log_path: Path,
+        profile_svg: Path | None,
+        redis_url: str | None = None,
+    ) -> None:
         self.contender = contender
         self.port = free_port()
         argv = [a.replace("{port}", str(self.port)) for a in contender.argv]
-        argv = ["taskset", "-c", SERVER_CORE, *argv]
+        argv = ["taskset", "-c", SERVER_CORE if contender.pinned else BOTH_CORES, *argv]
         if profile_svg is not None:
             # py-spy itself samples from the load generator's core, not the server's.
             spy = ["py-spy", "record", "-o", str(profile_svg)]
@@ -278,6 +404,8 @@ class Server:
         self.log = open(log_path, "w")  # closed in stop()
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SERVERS), str(ROOT)]))
         env["PYTHONUNBUFFERED"] = "1"
+        if redis_url is not None:
+            env["BENCH_REDIS_URL"] = redis_url
         self.proc = subprocess.Popen(
             argv,
             cwd=ROOT,
@@ -289,13 +417,18 @@ class Server:
         )
         try:
             wait_ready(self.proc, self.port)
-            self.pid = serving_pid(self.proc, contender, self.profiled)
+            self.pids = serving_pids(self.proc, contender, self.profiled)
+            self.pid = self.pids[0]
+            if contender.workers > 1:
+                wait_workers(log_path, contender.workers)
+                if contender.redis:
+                    warm_workers(self.port, contender.workers)
         except Exception:
             self.stop()
             raise
 
     def alive(self) -> bool:
-        return self.proc.poll() is None and Path(f"/proc/{self.pid}").exists()
+        return self.proc.poll() is None and all(Path(f"/proc/{p}").exists() for p in self.pids)
 
     def stop(self) -> None:
         if self.profiled and self.proc.poll() is None:
@@ -321,10 +454,14 @@ class Server:
         return [line for line in text.splitlines() if pattern.search(line)]
 
 
-def run_loadgen(scenario: str, server: Server) -> dict:
+def run_loadgen(scenario: str, servers: list[Server]) -> dict:
+    """The load generator against ``servers`` (a cluster's nodes: its clients are dealt to them)."""
     options = {**SIZES[scenario], "setup-deadline": SETUP_DEADLINE}
-    argv = ["taskset", "-c", LOADGEN_CORE, "node", str(BENCH / "loadgen.js"), scenario]
-    argv += ["--port", str(server.port), "--pid", str(server.pid)]
+    cores = LOADGEN_CORE if servers[0].contender.pinned else BOTH_CORES
+    mode = LOADGEN_MODE.get(scenario, scenario)
+    argv = ["taskset", "-c", cores, "node", str(BENCH / "loadgen.js"), mode]
+    argv += ["--ports", ",".join(str(s.port) for s in servers)]
+    argv += ["--pid", ",".join(str(p) for s in servers for p in s.pids)]
     argv += ["--clk-tck", str(CLK_TCK)]
     for key, value in options.items():
         argv += [f"--{key}", str(value)]
@@ -384,18 +521,19 @@ def own_cpu() -> float:
 
 
 class ForeignLoad:
-    """How much CPU the rest of the machine (other than the server, the load generator and this
-    driver) used during a run, in cores: other work on the box skews the figures."""
+    """How much CPU the rest of the machine (other than the servers, Redis, the load generator
+    and this driver) used during a run, in cores: other work on the box skews the figures."""
 
-    def __init__(self, server_pid: int) -> None:
-        self.server_pid = server_pid
-        self.start = (time.monotonic(), machine_cpu(), process_cpu(server_pid), own_cpu())
+    def __init__(self, pids: list[int]) -> None:
+        self.pids = pids
+        self.start = (time.monotonic(), machine_cpu(), self._ours())
+
+    def _ours(self) -> float:
+        return sum(process_cpu(pid) for pid in self.pids) + own_cpu()
 
     def cores(self) -> float:
-        wall, machine, server, ours = self.start
-        used = (
-            machine_cpu() - machine - (process_cpu(self.server_pid) - server) - (own_cpu() - ours)
-        )
+        wall, machine, ours = self.start
+        used = machine_cpu() - machine - (self._ours() - ours)
         return max(0.0, used) / max(1e-9, time.monotonic() - wall)
 
 
@@ -420,25 +558,35 @@ def run_one(scenario: str, contender: Contender, rnd: int, profile: bool) -> dic
     record["load_before"] = round(wait_quiet(QUIET_WAIT), 3)
     record["waited_s"] = round(time.monotonic() - waiting, 1)
     started = time.monotonic()
-    server = None
+    servers: list[Server] = []
+    redis = None
     try:
-        server = Server(contender, log_path, svg)
-        foreign = ForeignLoad(server.pid)
-        record["result"] = flatten(scenario, run_loadgen(scenario, server))
+        if contender.redis:
+            cores = LOADGEN_CORE if contender.pinned else BOTH_CORES
+            redis = Redis(cores, log_path.with_suffix(".redis.log")).start()
+        for node in range(contender.nodes):
+            path = log_path if node == 0 else log_path.with_suffix(f".node{node}.log")
+            url = redis.url if redis is not None else None
+            servers.append(Server(contender, path, svg if node == 0 else None, url))
+        pids = [p for server in servers for p in server.pids]
+        foreign = ForeignLoad(pids + ([redis.pid] if redis is not None else []))
+        record["result"] = flatten(scenario, run_loadgen(scenario, servers))
         record["foreign_cpu_cores"] = round(foreign.cores(), 3)
-        if not server.alive():
-            record["error"] = "server process died during the run"
+        if not all(server.alive() for server in servers):
+            record["error"] = "a server process died during the run"
     except Exception as exc:  # noqa: BLE001 (any failure is recorded and the run goes on)
         record["error"] = str(exc)
     finally:
-        if server is not None:
+        for server in servers:
             if "error" in record and not server.alive():
                 record["error"] += f" (server exit status {server.proc.poll()})"
             server.stop()
             problems = server.problems()
             if problems:
-                record["log_problems"] = len(problems)
-                record["log_excerpt"] = problems[:5]
+                record["log_problems"] = record.get("log_problems", 0) + len(problems)
+                record.setdefault("log_excerpt", []).extend(problems[:5])
+        if redis is not None:
+            redis.stop()
     record["seconds"] = round(time.monotonic() - started, 1)
     record["log"] = str(log_path.relative_to(ROOT))
     return record
@@ -501,7 +649,23 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+#: The report's tables: the single-node scenarios, the two-node ones, the gunicorn workers.
+GROUPS = [SINGLE_SCENARIOS, CLUSTER_SCENARIOS, WORKER_SCENARIOS]
+
+
 def render(summary: dict, ratio_table: dict, scenarios: list[str], names: list[str]) -> str:
+    """A table of medians (and one of ratios) per group of scenarios that ran, each with the
+    contenders that serve them."""
+    tables = []
+    for group in GROUPS:
+        chosen = [s for s in scenarios if s in group]
+        served = [n for n in names if any(CONTENDERS_BY_NAME[n].serves(s) for s in chosen)]
+        if chosen and served:
+            tables.append(render_group(summary, ratio_table, chosen, served))
+    return "\n\n".join(tables)
+
+
+def render_group(summary: dict, ratio_table: dict, scenarios: list[str], names: list[str]) -> str:
     absolute, relative = [], []
     pairs = [(a, b) for a, b in PAIRS if a in names and b in names]
     for scenario, key, label, higher in metrics(scenarios):
@@ -511,8 +675,11 @@ def render(summary: dict, ratio_table: dict, scenarios: list[str], names: list[s
         for name in names:
             cell = row.get(name)
             if cell is None:
-                served = CONTENDERS_BY_NAME[name].scenarios
-                cells.append("failed" if served is None or scenario in served else "-")
+                contender = CONTENDERS_BY_NAME[name]
+                if not contender.serves(scenario):
+                    cells.append("-")
+                else:
+                    cells.append(contender.unsupported or "failed")
                 continue
             mark = "*" if cell["incomplete"] else ""
             rounds = "" if cell["n"] == ROUNDS else f" ({cell['n']}/{ROUNDS})"
@@ -545,6 +712,7 @@ def versions() -> dict:
         "gunicorn",
         "websockets",
         "uvicorn",
+        "redis",
     ):
         try:
             found[dist] = importlib.metadata.version(dist)
@@ -552,6 +720,9 @@ def versions() -> dict:
             found[dist] = None
     found["node"] = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout
     found["node"] = found["node"].strip()
+    if shutil.which("redis-server"):
+        server = subprocess.run(["redis-server", "--version"], capture_output=True, text=True)
+        found["redis-server"] = server.stdout.strip()
     for pkg in ("socket.io", "ws"):
         manifest = BENCH / "node_modules" / pkg / "package.json"
         found[f"npm {pkg}"] = json.loads(manifest.read_text())["version"]
@@ -565,6 +736,12 @@ def preflight(scenarios: list[str], contenders: list[Contender], profile: bool) 
     for tool in ("taskset", "node"):
         if shutil.which(tool) is None:
             sys.exit(f"bench: {tool} not found (taskset is in util-linux; Node 20+ for node)")
+    brokered = any(c.redis and c.serves(s) for c in contenders for s in scenarios)
+    if brokered and shutil.which("redis-server") is None:
+        sys.exit(
+            "bench: redis-server not found (apt-get install redis-server), needed by the"
+            " cluster rows; or leave them out: SCENARIOS=echo,fanout,idle,connrate,pollecho"
+        )
     if not (BENCH / "node_modules" / "ws").is_dir():
         sys.exit("bench: run `npm install` in bench/ first (or `make bench`)")
     if len(os.sched_getaffinity(0)) < 2:
@@ -592,14 +769,14 @@ def selected(env: str, choices: list[str]) -> list[str]:
 
 
 def run_all(scenarios: list[str], contenders: list[Contender], profile: bool) -> list[dict]:
-    """Every scenario for every contender, ROUNDS times; the order rotates each round."""
+    """Every scenario for every contender that serves it, ROUNDS times; the order rotates each
+    round."""
     runs = []
     for scenario in scenarios:
+        serving = [c for c in contenders if c.serves(scenario) and c.unsupported is None]
         for rnd in range(ROUNDS):
-            shift = rnd % len(contenders)
-            for contender in contenders[shift:] + contenders[:shift]:
-                if contender.scenarios is not None and scenario not in contender.scenarios:
-                    continue
+            shift = rnd % max(1, len(serving))
+            for contender in serving[shift:] + serving[:shift]:
                 record = run_one(scenario, contender, rnd, profile)
                 runs.append(record)
                 status = record.get("error") or "ok"
@@ -608,7 +785,7 @@ def run_all(scenarios: list[str], contenders: list[Contender], profile: bool) ->
                 if record["waited_s"] >= 1:
                     status += f" (waited {record['waited_s']:.0f} s for a quiet machine)"
                 name, took = contender.name, record["seconds"]
-                print(f"  {scenario:<9} r{rnd} {name:<18} {took:6.1f} s  {status}", flush=True)
+                print(f"  {scenario:<11} r{rnd} {name:<20} {took:6.1f} s  {status}", flush=True)
     return runs
 
 
@@ -646,7 +823,8 @@ def main() -> None:
     mode = (" (QUICK)" if QUICK else "") + (
         f" (PROFILE: {PROFILED} under py-spy)" if profile else ""
     )
-    size = f"{len(scenarios)} scenarios x {len(contenders)} contenders x {ROUNDS} rounds"
+    count = sum(c.serves(s) and c.unsupported is None for s in scenarios for c in contenders)
+    size = f"{len(scenarios)} scenarios, {count} scenario-contender pairs x {ROUNDS} rounds"
     print(f"bench: {size}{mode}", flush=True)
     started = time.monotonic()
     runs = run_all(scenarios, contenders, profile)

@@ -11,11 +11,17 @@ there, a bounded time, for the other nodes to have subscribed again). At most ``
 messages wait: past that the oldest is dropped, with a warning (one per outage, then a count
 when the broker is back). Pub/sub delivery is at most once: a message
 published while no node is subscribed is lost by the broker itself.
+
+With ``publish_many`` (the Redis manager's pipeline), the task takes everything waiting, up to
+``BATCH`` messages, and publishes it in one round trip: under load the emits queued while one
+round trip was in flight go out together, instead of one round trip each. A failed batch stays
+queued whole and is retried as one message is (any of it the broker had taken goes out again).
 """
 
 from __future__ import annotations
 
 import collections
+import itertools
 import logging
 import random
 from collections.abc import Callable
@@ -26,7 +32,11 @@ from greensio.protocol.socketio.reconnect import reconnect_delay
 #: Messages an outbox holds by default while the broker is unreachable.
 DEFAULT_LIMIT = 10_000
 
+#: Most messages one ``publish_many`` call takes.
+BATCH = 256
+
 Publish = Callable[[str | None, bytes], None]
+Item = tuple[str | None, bytes]
 
 
 class Outbox:
@@ -51,7 +61,9 @@ class Outbox:
         self.logger = logger
         self.limit = limit
         self.name = name
-        self._queue: collections.deque[tuple[str | None, bytes]] = collections.deque()
+        #: Publishes several ``(address, body)`` in order at once, when the broker can.
+        self.publish_many: Callable[[list[Item]], None] | None = None
+        self._queue: collections.deque[Item] = collections.deque()
         self._lock = backend.atomic_lock()
         self._wake = backend.event()
         self._stopped = False
@@ -102,30 +114,38 @@ class Outbox:
     def run(self) -> None:
         """The publisher task: publish in order, retrying the head with backoff on failure."""
         while not self._stopped:
-            item = self._head()
-            if item is None:
+            batch = self._head()
+            if not batch:
                 self._wake.wait(1.0)
                 continue
             try:
                 if self.failures and self.recover is not None:
                     self.recover()
-                self.publish(*item)
+                if len(batch) == 1 or self.publish_many is None:
+                    self.publish(*batch[0])
+                else:
+                    self.publish_many(batch)
             except Exception as exc:  # noqa: BLE001 - any broker failure: reconnect and retry
                 self._failed(exc)
                 continue
-            self._sent(item)
+            self._sent(batch)
 
-    def _head(self) -> tuple[str | None, bytes] | None:
+    def _head(self) -> list[Item]:
+        """The messages to publish next: the head, or up to ``BATCH`` with ``publish_many``."""
         with self._lock:
             if self._queue:
-                return self._queue[0]
+                if self.publish_many is None:
+                    return [self._queue[0]]
+                return list(itertools.islice(self._queue, BATCH))
             self._wake.clear()
-            return None
+            return []
 
-    def _sent(self, item: tuple[str | None, bytes]) -> None:
+    def _sent(self, batch: list[Item]) -> None:
         with self._lock:
-            if self._queue and self._queue[0] is item:
-                self._queue.popleft()
+            # put() may have dropped the oldest meanwhile: those are gone from the front already
+            for item in batch:
+                if self._queue and self._queue[0] is item:
+                    self._queue.popleft()
         if self.failures:
             self.logger.info(
                 "%s reachable again after %d failed attempts (%d messages dropped meanwhile)",

@@ -17,6 +17,7 @@ import logging
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from greensio.backends.base import Backend
 from greensio.exceptions import UsageError
 from greensio.managers.listener import ALIVE
 from greensio.managers.outbox import DEFAULT_LIMIT
@@ -106,6 +107,8 @@ class RedisManager(PubSubManager):
     """
 
     name = "redis"
+    #: The outbox publishes what waits in one pipeline (``_publish_many``).
+    pipelined = True
 
     def __init__(
         self,
@@ -162,12 +165,31 @@ class RedisManager(PubSubManager):
             url = "redis" + url[len("valkey") :]
         return redis.Redis.from_url(url, **options)
 
+    def _start(self, backend: Backend | None = None) -> Backend:
+        started = super()._start(backend)
+        if self.pipelined:
+            assert self.outbox is not None
+            self.outbox.publish_many = self._publish_many
+        return started
+
     def _publish_raw(self, address: str | None, body: bytes) -> None:
         if self._publisher is None:
             self._publisher = self._client()
         count = self._publisher.publish(address or self.channel, body)
         if address is None:
             self.receivers = count
+
+    def _publish_many(self, batch: list[tuple[str | None, bytes]]) -> None:
+        """Several PUBLISHes in one round trip (a pipeline, no transaction)."""
+        if self._publisher is None:
+            self._publisher = self._client()
+        pipeline = self._publisher.pipeline(transaction=False)
+        for address, body in batch:
+            pipeline.publish(address or self.channel, body)
+        counts = pipeline.execute()
+        for (address, _), count in zip(batch, counts, strict=True):
+            if address is None:
+                self.receivers = count
 
     def _reset_publisher(self) -> None:
         publisher, self._publisher = self._publisher, None

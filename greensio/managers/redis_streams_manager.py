@@ -67,6 +67,8 @@ class RedisStreamsManager(RedisManager):
     """
 
     name = "redis-streams"
+    #: One XADD at a time (``_publish_raw``), not RedisManager's pipeline of PUBLISHes.
+    pipelined = False
 
     def __init__(self, *args: Any, stream_maxlen: int = 10_000, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -101,3 +101,53 @@ def test_drain_waits_for_the_queue_and_stop_ends_the_task() -> None:
 def test_a_bound_below_one_is_refused() -> None:
     with pytest.raises(ValueError, match="at least one"):
         Outbox(FakeBackend(), Broker().publish, Broker().reset, logging.getLogger(), limit=0)
+
+
+class BatchBroker(Broker):
+    """A broker that takes several messages in one round trip (``Outbox.publish_many``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[int] = []
+
+    def publish_many(self, batch: list[tuple[str | None, bytes]]) -> None:
+        if not self.up:
+            raise ConnectionRefusedError("down")
+        self.batches.append(len(batch))
+        self.got.extend(batch)
+
+
+def make_batching(limit: int = 1000) -> tuple[FakeBackend, BatchBroker, Outbox]:
+    backend, broker = FakeBackend(), BatchBroker()
+    outbox = Outbox(backend, broker.publish, broker.reset, logging.getLogger("tests.outbox"))
+    outbox.limit = limit
+    outbox.publish_many = broker.publish_many
+    return backend, broker, outbox
+
+
+def test_what_waits_goes_out_in_batches_in_order() -> None:
+    from greensio.managers.outbox import BATCH
+
+    backend, broker, outbox = make_batching()
+    for n in range(BATCH + 10):
+        outbox.put(None if n % 2 else "reply", b"%d" % n)
+    backend.run()
+    assert [body for _, body in broker.got] == [b"%d" % n for n in range(BATCH + 10)]
+    assert broker.got[0] == ("reply", b"0") and broker.got[1] == (None, b"1")
+    assert broker.batches == [BATCH, 10] and len(outbox) == 0
+    outbox.put(None, b"alone")
+    backend.run()
+    assert broker.got[-1] == (None, b"alone") and broker.batches == [BATCH, 10]  # publish()
+
+
+def test_a_failed_batch_is_retried_whole_and_the_bound_still_holds() -> None:
+    backend, broker, outbox = make_batching(limit=5)
+    broker.up = False
+    for n in range(8):
+        outbox.put(None, b"%d" % n)
+    backend.advance(3)
+    assert broker.got == [] and len(outbox) == 5 and outbox.failures >= 1
+    broker.up = True
+    backend.advance(6)
+    assert [body for _, body in broker.got] == [b"3", b"4", b"5", b"6", b"7"]
+    assert broker.batches == [5] and outbox.failures == 0 and outbox.dropped_total == 3

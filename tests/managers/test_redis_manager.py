@@ -58,6 +58,33 @@ def test_write_only_emit_with_callback_and_call(redis):
     assert emitter.reply_channel == f"{channel}.reply.{emitter.host_id}"
 
 
+def test_a_burst_of_emits_goes_out_in_pipelines_in_order(redis):
+    channel = channel_name()
+    emitter = greensio.RedisManager(redis.url, channel=channel, write_only=True)
+    batches: list[int] = []
+    publish_many = emitter._publish_many
+
+    def counted(batch):
+        batches.append(len(batch))
+        publish_many(batch)
+
+    emitter._publish_many = counted  # type: ignore[method-assign]
+    try:
+        with nodes(node("greensio", "redis", redis.url, channel)) as (a,):
+            with members(a.url) as (a1,):
+                until_subscribed(lambda: emitter.emit("probe", None, to=a1.sid), a1)
+                for n in range(600):
+                    emitter.emit("hello", n, to=a1.sid)
+                assert emitter.flush(10 * UNIT)
+                wait_until(lambda: len(a1.got("hello")) == 600, 10 * UNIT)
+                assert a1.got("hello") == [(n,) for n in range(600)]
+    finally:
+        emitter.close()
+    # far fewer round trips than messages: what queued up during one went out in the next
+    assert batches and max(batches) > 1 and len(batches) < 600
+    assert emitter.receivers == 1
+
+
 def test_write_only_emit_callback_timeout(redis):
     emitter = greensio.RedisManager(redis.url, channel=channel_name(), write_only=True)
     errors = []
