@@ -36,6 +36,8 @@ OWNER_ID_LENGTH = 6
 SID_LENGTH = 20
 #: Seconds an owner's registration lives unless refreshed (it is, every third of that).
 REGISTRATION_TTL = 30.0
+#: Most seconds a request waits for its worker's first registration (the broker answering).
+REGISTRATION_WAIT = 5.0
 #: Idle keep-alive connections kept per owner for forwarded polling requests (more are opened
 #: when more are busy, each long-poll holding one, and closed after use).
 POOL_SIZE = 32
@@ -115,6 +117,8 @@ class Forwarding:
         #: WebSockets among them (tunnelled).
         self.tunnelled = 0
         self._pid = 0
+        #: Set once this process's endpoint is registered (requests meanwhile wait for it).
+        self._ready: Any = None
         self._owner_id = ""
         self._owners: dict[str, tuple[str, str]] = {}
         self._pools: dict[str, urllib3.HTTPConnectionPool] = {}
@@ -130,16 +134,25 @@ class Forwarding:
 
     # --- start, per process -----------------------------------------------------------------------
     def _ensure_started(self) -> None:
-        if self._pid == os.getpid():
+        pid = os.getpid()
+        if self._pid == pid:
+            ready = self._ready
+            if ready is not None and not ready.is_set():
+                # another greenlet is registering this worker: no sid naming it before then
+                ready.wait(REGISTRATION_WAIT)
             return
-        self._pid = os.getpid()  # first: a concurrent request does not start a second endpoint
-        self._owner_id, self.token, self._owners = new_owner_id(), secrets.token_urlsafe(24), {}
-        self._pools = {}  # a forked worker never shares its parent's connections
-        from greensio.backends.gevent import serve_loopback
+        self._pid = pid  # first: a concurrent request does not start a second endpoint
+        self._ready = self.backend.event()
+        try:
+            self._owner_id, self.token, self._owners = new_owner_id(), secrets.token_urlsafe(24), {}
+            self._pools = {}  # a forked worker never shares its parent's connections
+            from greensio.backends.gevent import serve_loopback
 
-        port, self._stop = serve_loopback(self.private_app)
-        self.address = f"127.0.0.1:{port}"
-        self._register()
+            port, self._stop = serve_loopback(self.private_app)
+            self.address = f"127.0.0.1:{port}"
+            self._register()
+        finally:
+            self._ready.set()
         self.backend.spawn(self._refresh, self._pid)
 
     def _register(self) -> None:

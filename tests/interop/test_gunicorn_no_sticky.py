@@ -26,6 +26,8 @@ pytestmark = pytest.mark.timeout(180)
 
 WORKERS = 3
 CLIENTS = 12
+#: New sessions tried, one at a time, while every session is on one worker.
+MORE_TRIES = 40
 
 
 @pytest.fixture(scope="module")
@@ -102,9 +104,18 @@ def test_polling_clients_across_workers(server):
         for i in range(CLIENTS):
             clients.append(_client(server.url, received[i], questions[i]))
         owners = [c.call("whoami", timeout=10 * UNIT) for c in clients]
+        # Which worker accepts a connection is the kernel's choice: under load one worker may
+        # take them all. Reconnect the last client (a new session) until two workers own some.
+        for _ in range(MORE_TRIES):
+            if len({o["pid"] for o in owners}) >= 2:
+                break
+            clients[-1].disconnect()
+            received[-1].clear()
+            clients[-1] = _client(server.url, received[-1], questions[-1])
+            owners[-1] = clients[-1].call("whoami", timeout=10 * UNIT)
         assert all(o["transport"] == "polling" for o in owners)
         pids = {o["pid"] for o in owners}
-        assert len(pids) >= 2, f"every session on one worker: {pids}"
+        assert len(pids) >= 2, f"every session on one worker after {MORE_TRIES} more: {pids}"
         # Events in order, and acks, each client's requests spread over the workers.
         for c in clients:
             for n in range(10):
@@ -152,7 +163,11 @@ def _run_js(server, count: int, transports: list[str]) -> list[dict]:
 
 @pytest.mark.parametrize("transports", [["polling"], ["polling", "websocket"]])
 def test_js_clients_across_workers(server, transports):
-    seen = _run_js(server, CLIENTS, transports)
+    # (as above: the kernel may give one worker every connection; a run is repeated then)
+    for _ in range(3):
+        seen = _run_js(server, CLIENTS, transports)
+        if len({s["first"]["pid"] for s in seen}) >= 2:
+            break
     assert len(seen) == CLIENTS
     assert len({s["first"]["pid"] for s in seen}) >= 2
     for s in seen:
