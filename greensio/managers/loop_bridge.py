@@ -143,6 +143,7 @@ def serve_asyncio(manager: Any, server: Delivery) -> None:
     """``set_server`` of an ``AsyncServer``: start the broker threads, bridge to its loop."""
     Manager.set_server(manager, server)
     bridge = bridged(manager)
+    bridge.bind()  # made on the loop (an app factory): known at once
     threads = manager._start(get_backend("threading"))
     listener = manager._listen_on(manager.channel)
     if manager.cluster is None:

@@ -282,3 +282,36 @@ def test_async_broadcast_call_with_a_silent_and_a_leaving_remote_client(kind, re
             finally:
                 silent.release.set()
                 silent.close()
+
+
+def test_an_async_node_is_counted_once_its_loop_is_known_and_says_bye(redis):
+    """A node made before its loop runs cannot answer: it announces itself with its first
+    client (no other node waits for it before); ``manager.close()`` says bye."""
+    channel = channel_name()
+    with nodes(async_api_node("redis", redis.url, channel)) as (a,):
+        with members(a.url) as (a1,), nodes(async_api_node("redis", redis.url, channel)) as (b,):
+            time.sleep(2 * UNIT)  # b subscribed long ago, with no client yet
+            assert a1.do("nodes") == 0
+            started = time.monotonic()
+            assert a1.do("server_call", event="whoami", timeout=30, wait=20 * UNIT) == []
+            assert time.monotonic() - started < 5 * UNIT  # b is not waited for
+            with members(b.url) as (b1,):
+                know_each_other((a1, 1), (b1, 1))
+                values = a1.do("server_call", event="whoami", timeout=10 * UNIT)
+                assert [value["pid"] for value in values] == [b1.do("pid")]
+                assert b1.do("close_manager") == "ok"
+                wait_until(lambda: a1.do("nodes") == 0, 5 * UNIT)
+
+
+def test_an_async_server_made_on_its_loop_announces_itself_at_once(redis):
+    async def main():
+        manager = greensio.AsyncRedisManager(redis.url, channel=channel_name())
+        sio = greensio.AsyncServer(client_manager=manager)
+        try:
+            assert manager.cluster.on_loop and manager.cluster.ready()
+            assert await sio.fetch_sockets() == []  # no other node: nobody waited for
+            assert await sio.server_side_call("whoami", timeout=30) == []
+        finally:
+            manager.close()
+
+    asyncio.run(asyncio.wait_for(main(), 20 * UNIT))
