@@ -19,9 +19,17 @@ died without a ``bye`` is waited for until the request's timeout, for ``3 * HEAR
 On the other side, a request goes to the server's handler (``serve(request, reply)``, in a task
 of its own); ``reply(kind, data)`` publishes a ``ClusterReply`` for the requester.
 
+Serving an ``AsyncServer`` (``greensio.managers.loop_bridge``): the heartbeat task stays a
+thread (publishing never blocks), but what comes in is handled on the event loop (the bridge
+hops each message there), the server's handler runs as a loop task (``serve_backend``), and the
+server's gatherings are asyncio Events, set on the loop's thread. Such a node announces itself
+only once the bridge knows its loop (``ready``): before that it could not answer.
+
 Membership across nodes (``ClusterMembership``): the rooms of a sid this node does not have,
 and ``get_participants`` of a room, ask the other nodes as ``fetch_sockets`` does, waiting at
 most the server's ``cluster_timeout``; that wait blocks only the calling greenlet (or thread).
+Under an ``AsyncServer`` they are synchronous methods called on the loop, which must not wait:
+there they answer with this node's membership only.
 """
 
 from __future__ import annotations
@@ -120,9 +128,23 @@ class _Node(Protocol):
 class ClusterLink:
     """A message-queue manager's cluster-wide operations; see the module docstring."""
 
-    def __init__(self, manager: _Node, backend: Backend, dumps: Any = None) -> None:
+    def __init__(
+        self,
+        manager: _Node,
+        backend: Backend,
+        dumps: Any = None,
+        serve_backend: CoreBackend | None = None,
+        ready: Callable[[], bool] | None = None,
+    ) -> None:
         self.manager = manager
+        #: The heartbeat task's (and, for a ``Server``, the handler's) backend.
         self.backend = backend
+        #: Where the server's handler of a request runs: the loop's backend for an AsyncServer.
+        self.serve_backend: CoreBackend = serve_backend or backend
+        #: True when requests are served on an event loop (whose thread must never wait).
+        self.on_loop = serve_backend is not None
+        #: Whether this node can answer yet (heartbeats go out only then).
+        self.ready = ready or (lambda: True)
         self.dumps = dumps
         self.interval = HEARTBEAT
         self.closed = False
@@ -141,10 +163,11 @@ class ClusterLink:
         announced, last = 0, 0.0
         while not self.closed:
             now = self.backend.monotonic()
-            if listener.subscribed.is_set() and listener.subscriptions != announced:
+            ready = listener.subscribed.is_set() and self.ready()
+            if ready and listener.subscriptions != announced:
                 announced, last = listener.subscriptions, now
                 self._heartbeat("hello")
-            elif announced and now - last >= self.interval:
+            elif ready and announced and now - last >= self.interval:
                 last = now
                 self._heartbeat("alive")
             self.backend.sleep(min(0.25, self.interval / 4))
@@ -210,7 +233,7 @@ class ClusterLink:
         reply = None
         if message.request_id is not None:
             reply = functools.partial(self._reply, host_id, message.request_id)
-        self.backend.spawn(serve, message, reply)
+        self.serve_backend.spawn(serve, message, reply)
 
     def _reply(self, to_host: str, request_id: int, kind: str, data: Any) -> None:
         message = cm.ClusterReply(self.manager.host_id, to_host, request_id, kind, data)
@@ -254,9 +277,7 @@ class ClusterMembership:
 
     def _ask_others(self, namespace: str, to: Any) -> list[dict[str, Any]]:
         link = self.cluster
-        if link is None or link.closed or getattr(self, "loop_bridge", None) is not None:
-            return []
-        if not link.count():
+        if link is None or link.closed or link.on_loop or not link.count():
             return []
         gathering = Gathering(link.backend)
         link.request(cm.ClusterRequest("", "fetch_sockets", namespace, to=to), gathering)

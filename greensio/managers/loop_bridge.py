@@ -11,12 +11,18 @@ on the loop's thread only:
 - the callback of an ``emit(callback=)`` to another node (and a ``call()``'s waiter) runs on the
   loop (a coroutine function as a task of its own), when the ack comes back or times out;
 - ``call_remote`` (``AsyncServer.call`` to a sid of another node) is a coroutine awaiting an
-  asyncio future.
+  asyncio future;
+- the cluster-wide operations (``fetch_sockets``, ``server_side_call``, ``broadcast_call``, ...):
+  the manager's ``ClusterLink`` beats in a thread, but handles what comes in on the loop (the
+  hop above) and runs the server's handler of another node's request as a loop task; the
+  server awaits its gatherings' asyncio Events, which the replies set on the loop's thread.
 
 The loop is the one running when the server first hands a client to the manager (``connect``),
-or emits, or calls: an ``AsyncServer`` is often made at import time, before the loop exists.
-Before that no client is connected here, so a message from the channel has nothing to act on
-and is skipped. Publishing (``Outbox.put``) never blocks, so the loop never waits on the broker.
+or emits, or calls, or makes a cluster-wide request: an ``AsyncServer`` is often made at import
+time, before the loop exists. Before that no client is connected here, so a message from the
+channel has nothing to act on and is skipped; and the node does not announce itself to the
+cluster (no heartbeat), so no other node waits for its answers. Publishing (``Outbox.put``)
+never blocks, so the loop never waits on the broker.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from greensio.backends import get_backend
 from greensio.backends.asyncio import AsyncioBackend
 from greensio.handlers import ack_value
 from greensio.managers.base import Manager
+from greensio.managers.cluster import ClusterLink
 from greensio.managers.delivery import Delivery
 
 
@@ -44,11 +51,13 @@ class LoopBridge:
         self._register_ack = manager._register_ack
         self._connect = manager.connect
         self._emit = manager.emit
+        self._cluster_request = manager.cluster_request
         # Instance attributes shadow the methods (the Listener is handed ``_dispatch`` later).
         manager._dispatch = self.dispatch
         manager._register_ack = self.register_ack
         manager.connect = self.connect
         manager.emit = self.emit
+        manager.cluster_request = self.cluster_request
         manager.call_remote = self.call_remote
         manager.loop_bridge = self
 
@@ -69,6 +78,15 @@ class LoopBridge:
     def emit(self, *args: Any, **kwargs: Any) -> Any:
         self.bind()
         return self._emit(*args, **kwargs)
+
+    def cluster_request(self, *args: Any, **kwargs: Any) -> None:
+        self.bind()
+        self._cluster_request(*args, **kwargs)
+
+    def ready(self) -> bool:
+        """Whether the loop is known (and open): then other nodes' requests can be served."""
+        loop = self.loop
+        return loop is not None and not loop.is_closed()
 
     def dispatch(self, raw: Any) -> None:
         """In the listener's thread: act on ``raw`` on the loop."""
@@ -124,10 +142,13 @@ class LoopBridge:
 def serve_asyncio(manager: Any, server: Delivery) -> None:
     """``set_server`` of an ``AsyncServer``: start the broker threads, bridge to its loop."""
     Manager.set_server(manager, server)
-    if getattr(manager, "loop_bridge", None) is None:
-        LoopBridge(manager)
-    manager._start(get_backend("threading"))
-    manager._listen_on(manager.channel)
+    bridge = bridged(manager)
+    bridge.bind()  # made on the loop (an app factory): known at once
+    threads = manager._start(get_backend("threading"))
+    listener = manager._listen_on(manager.channel)
+    if manager.cluster is None:
+        link = ClusterLink(manager, threads, manager._dumps, bridge.loop_backend, bridge.ready)
+        manager.cluster = link.start(listener)
 
 
 def bridged(manager: Any) -> LoopBridge:

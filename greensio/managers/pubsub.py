@@ -351,7 +351,7 @@ class PubSubManager(ClusterMembership, Manager):
 
     def cluster_request(self, request: cm.ClusterRequest, gather: Gathering | None = None) -> None:
         if self.cluster is None:
-            raise UsageError("cluster-wide operations need a manager that serves a Server")
+            raise UsageError("cluster-wide operations need a manager that serves a server")
         self.cluster.request(request, gather)
 
     # --- the broker (subclasses) -----------------------------------------------------------------

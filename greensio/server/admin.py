@@ -335,8 +335,8 @@ class Admin:
 
     def _act(self, op: str, namespace: str, room_filter: Any, room: Room = None) -> None:
         """``op`` on the sockets in ``room_filter`` (None: all), on every node: a cluster-wide
-        operation; without those (an ``Server``'s message-queue manager), one by one on
-        this node's sockets and on the sid the filter names, wherever it lives."""
+        operation; with a manager that has none (``UsageError``), one by one on this node's
+        sockets and on the sid the filter names, wherever it lives."""
         sio, to = self.sio, room_filter or None
         try:
             if op == "disconnect":

@@ -9,8 +9,10 @@ when it waits for their replies; the in-memory manager has no other node. The ot
 requests come to ``_serve_cluster``, in a task of its own.
 
 Written once, for asyncio; scripts/unasync.py makes the greenlet twin (``Server``'s). The
-manager's methods used here do not wait (their replies come through the gathering), so a
-message-queue manager for asyncio can plug in as it is.
+manager's methods used here do not wait (their replies come through the gathering), so the
+message-queue managers serve both: for an ``Server`` the gathering's event is an asyncio
+one, set on the loop, where the manager's bridge hands the replies
+(``greensio.managers.loop_bridge``), and ``_serve_cluster`` runs as a loop task.
 """
 
 from __future__ import annotations

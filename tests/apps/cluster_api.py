@@ -4,8 +4,10 @@
 the ack being the result (``{"error": "<exception class>", "replies": ...}`` when it raised).
 
 Written once, for asyncio; scripts/unasync.py makes the ``Server`` twin
-(tests/apps/cluster_api.py), which may run on a message-queue manager (``manager='redis'``,
-``'redis-streams'`` or ``'kombu'``, ``url``, ``channel``): a node of a test cluster.
+(tests/apps/cluster_api.py). Either may run on a message-queue manager (``manager='redis'``,
+``'redis-streams'`` or ``'kombu'``, ``url``, ``channel``): a node of a test cluster. On asyncio
+they are the asyncio managers (RabbitMQ's in aio-pika's shape); ``'redis-sync'`` is
+greensio's greenlet ``RedisManager``, which serves either front-end.
 
     fetch          fetch_sockets(to=) -> [{sid, rooms, data, local}] sorted by sid
     fetch_act      fetch_sockets(to=), then on each: emit(event, data) / enter_room(room) /
@@ -35,6 +37,7 @@ def _manager(socketio, manager, url, channel, options):
     kinds = {
         "redis": socketio.RedisManager,
         "redis-streams": socketio.RedisStreamsManager,
+        "redis-sync": socketio.RedisManager,
         "kombu": socketio.KombuManager,
     }
     return kinds[manager](url, channel=channel, **options)
