@@ -114,6 +114,8 @@ def test_a_rabbitmq_restart_delivers_what_was_published_meanwhile():
         channel = channel_name()
         with nodes(*(node("greensio", "kombu", server.url, channel) for _ in range(2))) as (a, b):
             with members(a.url, b.url) as (a1, b1):
+                # the nodes know each other (heartbeats): so they wait for each other after
+                wait_until(lambda: a1.do("nodes") == 1 and b1.do("nodes") == 1, 20 * UNIT)
                 assert a1.do("emit", event="hello", data="before") == "ok"
                 assert b1.record.wait_for("hello") == ("before",)
                 server.stop()

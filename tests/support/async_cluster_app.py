@@ -24,6 +24,7 @@ the ack is the result (``{"error": "<exception class>"}`` when the operation rai
     rooms       sio.rooms(sid) (this node's view)
     sid         the requester's own sid
     pid         the node's process id
+    nodes       how many other greensio nodes the node knows (0 for python-socketio's)
 """
 
 from __future__ import annotations
@@ -89,6 +90,9 @@ def build(
             return sid
         elif kind == "pid":
             return os.getpid()
+        elif kind == "nodes":  # greensio's: how many other greensio nodes this one knows
+            link = getattr(sio.manager, "cluster", None)
+            return 0 if link is None else link.count()
         return "ok"
 
     @sio.on("do")
