@@ -39,7 +39,10 @@ def refuse_new_session(environ: dict[str, Any], start_response: http.StartRespon
     worker."""
     if "sid=" in environ.get("QUERY_STRING", ""):
         return None
-    return http.error(start_response, 503, "Server is shutting down", 0, [("Connection", "close")])
+    # No body: python-engineio's asyncio client closes its HTTP session before it reads the
+    # body of a refused handshake, and a body not yet received then raises RuntimeError in its
+    # reconnect task, which ends it (the client never reconnects). An empty one is read at once.
+    return http.respond(start_response, 503, b"", [("Connection", "close")])
 
 
 def find_gunicorn_worker() -> Any:
@@ -77,8 +80,25 @@ def graceful_timeout(worker: Any) -> float:
     return max(0.1, min(DRAIN_TIMEOUT, limit * 0.5))
 
 
-def watch_worker(worker: Any, sleep: Callable[[float], Any], stop: Callable[[float], Any]) -> None:
-    """Runs in a task of its own: ``stop(timeout)`` once ``worker.alive`` turns False."""
+def listening(worker: Any) -> bool:
+    """Whether ``worker`` may still accept connections: until its run loop (which looks at
+    ``alive`` once a second) has closed its listening sockets."""
+    for sock in getattr(worker, "sockets", ()):
+        try:
+            if sock.fileno() != -1:
+                return True
+        except OSError:
+            pass
+    return False
+
+
+def watch_worker(
+    worker: Any, sleep: Callable[[float], Any], stop: Callable[[float, Callable[[], bool]], Any]
+) -> None:
+    """Runs in a task of its own: ``stop(timeout, hold)`` once ``worker.alive`` turns False;
+    ``hold`` answers True while the worker still listens. (A client that reconnected before
+    then could reach this worker again, and gunicorn's worker fails a connection it accepted
+    just as it closes its listener, with a traceback.)"""
     while getattr(worker, "alive", False):
         sleep(WATCH_INTERVAL)
-    stop(graceful_timeout(worker))
+    stop(graceful_timeout(worker), lambda: listening(worker))
