@@ -24,7 +24,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-from greensio.transports import http
+from greensio.transports import asgi, http
 
 #: How often the watch task looks at the gunicorn worker's ``alive`` flag (seconds).
 WATCH_INTERVAL = 0.25
@@ -43,6 +43,28 @@ def refuse_new_session(environ: dict[str, Any], start_response: http.StartRespon
     # body of a refused handshake, and a body not yet received then raises RuntimeError in its
     # reconnect task, which ends it (the client never reconnects). An empty one is read at once.
     return http.respond(start_response, 503, b"", [("Connection", "close")])
+
+
+async def refuse_new_asgi_session(
+    scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send
+) -> bool:
+    """``refuse_new_session`` for ASGI: True when the request was a handshake, now answered
+    with a 503 (a WebSocket handshake too, where the server has the ``websocket.http.response``
+    extension, as uvicorn; else it is closed unaccepted: a 403)."""
+    if b"sid=" in scope.get("query_string", b""):
+        return False
+    if scope["type"] != "websocket":
+        await asgi.respond(send, 503, b"", [("Connection", "close")])
+        return True
+    if (await receive())["type"] != "websocket.connect":
+        return True  # the client left already
+    if "websocket.http.response" not in scope.get("extensions", {}):
+        await send({"type": "websocket.close", "code": 1013})  # "try again later"
+        return True
+    headers = [(b"content-length", b"0"), (b"connection", b"close")]
+    await send({"type": "websocket.http.response.start", "status": 503, "headers": headers})
+    await send({"type": "websocket.http.response.body", "body": b""})
+    return True
 
 
 def find_gunicorn_worker() -> Any:
