@@ -220,7 +220,12 @@ def test_js_clients_through_restarts(
     for result in rounds:
         # Every client saw the transport close (no "io server disconnect", which would stop
         # it from reconnecting), reconnected to the new worker and had an emit acked there.
-        assert result["reasons"] == {reason: clients}, result
+        reasons = result["reasons"]
+        if reason == "transport close":
+            assert reasons == {reason: clients}, result
+        else:  # polling: now and then a client meets the old worker once more (see docs)
+            assert set(reasons) <= {"transport error", "transport close"}, result
+            assert clients <= sum(reasons.values()) <= clients + 5, result
         assert result["pid_after"] != result["old_pid"], result
         assert result["acked_after"] == clients, result
         # The handlers running when the worker was told to stop finished, and acked, first.
