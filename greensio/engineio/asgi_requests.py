@@ -14,6 +14,7 @@ import functools
 from collections.abc import Awaitable
 from typing import Any
 
+from greensio.engineio import shutdown as graceful
 from greensio.engineio.async_polling import serve_poll, serve_post
 from greensio.engineio.requests import RequestRouting, Socket
 from greensio.protocol.engineio.routing import REFUSED_ORIGIN, REJECTED, UNAUTHORIZED, Action, Route
@@ -35,9 +36,18 @@ class AsgiRequestHandler(RequestRouting):
     def handle_request(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         """Serve one Engine.IO request: an ``http`` or a ``websocket`` scope. (A plain function
         returning the coroutine that serves it: one frame less for each WebSocket to keep.)"""
+        if getattr(self.owner, "shutting_down", False):  # the server's (engineio/server.py)
+            return self._shutting_down(scope, receive, send)
         if scope["type"] == "websocket":
             return self._websocket(scope, receive, send)
         return self._http(scope, receive, send)
+
+    async def _shutting_down(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A handshake is refused (503) while the server shuts down; a session's request is
+        served (greensio/engineio/shutdown.py)."""
+        if not await graceful.refuse_new_asgi_session(scope, receive, send):
+            serve = self._websocket if scope["type"] == "websocket" else self._http
+            await serve(scope, receive, send)
 
     async def _route_scope(
         self, scope: Scope, method: str

@@ -207,6 +207,11 @@ class RequestHandler(RequestRouting):
         """Whether ``async_mode`` fits the WSGI server (greensio/engineio/mismatch.py)."""
         return DeploymentCheck(self.backend.name, self.logger, self.sockets)
 
+    @functools.cached_property
+    def kept_alive(self) -> keepalive.Connections:
+        """The keep-alive connections taken over from gunicorn (closed at a shutdown)."""
+        return keepalive.Connections()
+
     # --- WSGI entry point ------------------------------------------------------------------------
     def handle_request(self, environ: dict[str, Any], start_response: http.StartResponse) -> Any:
         """Serve one Engine.IO HTTP request (polling GET/POST, or a WebSocket upgrade)."""
@@ -221,6 +226,7 @@ class RequestHandler(RequestRouting):
                     self.settings.max_http_buffer_size,
                     self._kept_alive,
                     self._handle_request,
+                    self.kept_alive,
                 )
                 if served is not None:
                     return served

@@ -137,6 +137,8 @@ class EngineIOServer:
         self.timers = timers_for(self.backend)
         #: True from ``shutdown()`` on: handshakes get a 503 (greensio/engineio/shutdown.py).
         self.shutting_down = False
+        #: One entry per Socket.IO event handler running (a shutdown's drain waits for them).
+        self.running_handlers: list[Any] = []
         self._gunicorn_watched = False
         #: Under gevent, WebSocket writes made in one loop pass leave in one send per connection.
         self.coalescer = WriteCoalescer(self.backend) if self.backend.coalesces_writes else None
@@ -206,10 +208,10 @@ class EngineIOServer:
             backend = self._blocking_backend()
             backend.spawn(graceful.watch_worker, worker, backend.sleep, self._worker_stopping)
 
-    def _worker_stopping(self, timeout: float) -> None:
+    def _worker_stopping(self, timeout: float, hold: Callable[[], bool]) -> None:
         if not self.shutting_down:
             self.logger.info("gunicorn worker stopping: closing %d session(s)", len(self.sockets))
-            self.shutdown(timeout)
+            self.shutdown(timeout, hold=hold)
 
     def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
         """Register a handler for 'connect', 'message' or 'disconnect' (usable as a decorator)."""
@@ -279,13 +281,19 @@ class EngineIOServer:
         """The backend, for the greenlet front-end's blocking calls (never the asyncio one's)."""
         return cast(Backend, self.backend)
 
-    def shutdown(self, timeout: float = graceful.DRAIN_TIMEOUT) -> None:
-        """Close every session gracefully: refuse new ones (503), give queued output up to
-        ``timeout`` seconds to leave (greenlet front-ends), then close each transport (a pending
-        GET gets a NOOP), which the client reconnects after (greensio/engineio/shutdown.py)."""
+    def shutdown(
+        self, timeout: float = graceful.DRAIN_TIMEOUT, hold: Callable[[], bool] | None = None
+    ) -> None:
+        """Close every session gracefully: refuse new ones (503), give running handlers and
+        queued output up to ``timeout`` seconds (greenlet front-ends; and ``hold``, while it
+        answers True), then close each transport (a pending GET gets a NOOP), which the client
+        reconnects after (greensio/engineio/shutdown.py)."""
         self.shutting_down = True
         if self.async_mode != "asgi":  # the asyncio front-end drains in AsyncServer.shutdown
-            self.drain(timeout)
+            requests = self.requests
+            assert isinstance(requests, RequestHandler)
+            requests.kept_alive.close()  # no request for a new worker reaches this one
+            self.drain(timeout, hold)
         for sock in list(self.sockets.values()):
             # No CLOSE packet: a client told "server disconnect" does not reconnect (the JS
             # client, python-socketio's); a dropped transport makes both reconnect.
@@ -297,15 +305,19 @@ class EngineIOServer:
         if self.forwarding is not None:
             self.forwarding.close()
 
-    def drain(self, timeout: float) -> None:
-        """Wait up to ``timeout`` seconds for every session's queued output to leave."""
+    def drain(self, timeout: float, hold: Callable[[], bool] | None = None) -> None:
+        """Wait up to ``timeout`` seconds for the running handlers to end and every session's
+        queued output to leave (and for ``hold`` to answer False)."""
         backend = self._blocking_backend()
         deadline = backend.monotonic() + timeout
-        while self.busy() and backend.monotonic() < deadline:
+        while (self.busy() or (hold is not None and hold())) and backend.monotonic() < deadline:
             backend.sleep(0.05)
 
     def busy(self) -> bool:
-        """Whether some session still has output waiting for its client."""
+        """Whether a Socket.IO handler is running, or some session still has output waiting for
+        its client."""
+        if self.running_handlers:
+            return True
         return any(sock.session.has_output() for sock in list(self.sockets.values()))
 
     def generate_id(self) -> str:

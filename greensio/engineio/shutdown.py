@@ -24,7 +24,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-from greensio.transports import http
+from greensio.transports import asgi, http
 
 #: How often the watch task looks at the gunicorn worker's ``alive`` flag (seconds).
 WATCH_INTERVAL = 0.25
@@ -39,7 +39,32 @@ def refuse_new_session(environ: dict[str, Any], start_response: http.StartRespon
     worker."""
     if "sid=" in environ.get("QUERY_STRING", ""):
         return None
-    return http.error(start_response, 503, "Server is shutting down", 0, [("Connection", "close")])
+    # No body: python-engineio's asyncio client closes its HTTP session before it reads the
+    # body of a refused handshake, and a body not yet received then raises RuntimeError in its
+    # reconnect task, which ends it (the client never reconnects). An empty one is read at once.
+    return http.respond(start_response, 503, b"", [("Connection", "close")])
+
+
+async def refuse_new_asgi_session(
+    scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send
+) -> bool:
+    """``refuse_new_session`` for ASGI: True when the request was a handshake, now answered
+    with a 503 (a WebSocket handshake too, where the server has the ``websocket.http.response``
+    extension, as uvicorn; else it is closed unaccepted: a 403)."""
+    if b"sid=" in scope.get("query_string", b""):
+        return False
+    if scope["type"] != "websocket":
+        await asgi.respond(send, 503, b"", [("Connection", "close")])
+        return True
+    if (await receive())["type"] != "websocket.connect":
+        return True  # the client left already
+    if "websocket.http.response" not in scope.get("extensions", {}):
+        await send({"type": "websocket.close", "code": 1013})  # "try again later"
+        return True
+    headers = [(b"content-length", b"0"), (b"connection", b"close")]
+    await send({"type": "websocket.http.response.start", "status": 503, "headers": headers})
+    await send({"type": "websocket.http.response.body", "body": b""})
+    return True
 
 
 def find_gunicorn_worker() -> Any:
@@ -77,8 +102,25 @@ def graceful_timeout(worker: Any) -> float:
     return max(0.1, min(DRAIN_TIMEOUT, limit * 0.5))
 
 
-def watch_worker(worker: Any, sleep: Callable[[float], Any], stop: Callable[[float], Any]) -> None:
-    """Runs in a task of its own: ``stop(timeout)`` once ``worker.alive`` turns False."""
+def listening(worker: Any) -> bool:
+    """Whether ``worker`` may still accept connections: until its run loop (which looks at
+    ``alive`` once a second) has closed its listening sockets."""
+    for sock in getattr(worker, "sockets", ()):
+        try:
+            if sock.fileno() != -1:
+                return True
+        except OSError:
+            pass
+    return False
+
+
+def watch_worker(
+    worker: Any, sleep: Callable[[float], Any], stop: Callable[[float, Callable[[], bool]], Any]
+) -> None:
+    """Runs in a task of its own: ``stop(timeout, hold)`` once ``worker.alive`` turns False;
+    ``hold`` answers True while the worker still listens. (A client that reconnected before
+    then could reach this worker again, and gunicorn's worker fails a connection it accepted
+    just as it closes its listener, with a traceback.)"""
     while getattr(worker, "alive", False):
         sleep(WATCH_INTERVAL)
-    stop(graceful_timeout(worker))
+    stop(graceful_timeout(worker), lambda: listening(worker))

@@ -277,16 +277,21 @@ class AsyncServerEvents:
             self.logger.info("%s: no handler for %r on %s", sid, event.event, namespace)
             return
         handler, prefix = found
+        running = self.eio.running_handlers  # a shutdown waits for them (engineio/shutdown.py)
+        running.append(event)
         try:
             result = await invoke(handler, *prefix, sid, *event.args)
         except Exception:  # noqa: BLE001 - the application's, logged by _handler_failed
             self._handler_failed(event.event, namespace, sid)
-            return  # no ack: the handler gave no answer (the client's call times out)
-        if event.ack_id is not None:
-            with client.lock:
-                out = client.session.encode_ack(namespace, event.ack_id, args_of(result))
-                if out:
-                    self.eio.send_messages(client.eio_sid, out)
+            # no ack: the handler gave no answer (the client's call times out)
+        else:
+            if event.ack_id is not None:
+                with client.lock:
+                    out = client.session.encode_ack(namespace, event.ack_id, args_of(result))
+                    if out:
+                        self.eio.send_messages(client.eio_sid, out)
+        finally:
+            running.pop()
 
     async def left(self, client: AsyncRemoteClient, sid: str, namespace: str, reason: str) -> None:
         """``sid`` is gone from ``namespace``: fail its acks, run its handler once (its rooms

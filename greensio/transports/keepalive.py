@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import io
 import re
+import socket
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -60,15 +61,34 @@ def _date_header() -> bytes:
     return _date_cache[1]
 
 
+class Connections:
+    """The connections a server has taken over; at its shutdown, each is closed once the
+    request it is serving (if any) has its answer, so that no client sends a request meant
+    for a new worker down a kept-alive connection to the old one."""
+
+    def __init__(self) -> None:
+        self.live: set[PollingConnection] = set()
+        self.closing = False
+
+    def close(self) -> None:
+        """From now on each connection closes after its current response (with ``Connection:
+        close``); the idle ones (waiting for a request) are closed now."""
+        self.closing = True
+        for connection in list(self.live):
+            if connection.idle:
+                connection.shut()
+
+
 def serve_connection(
     environ: dict[str, Any],
     max_body: int,
     accepts: Callable[[str, dict[str, str]], bool],
     handle: Callable[[dict[str, Any], http.StartResponse], Iterable[bytes]],
+    connections: Connections | None = None,
 ) -> Any:
     """Serve ``environ``'s request and the connection's next ones that ``accepts`` (by their
     method and query) with ``handle`` (a WSGI application); then hand the connection back to
-    gunicorn.
+    gunicorn. ``connections`` (the server's) tracks it meanwhile.
 
     Returns what the WSGI application must return to gunicorn, or None (nothing done) when the
     connection cannot be taken over: the caller then serves ``environ`` the usual way.
@@ -78,13 +98,22 @@ def serve_connection(
     connection = PollingConnection.take_over(environ, max_body)
     if connection is None:
         return None
+    connections = connections or Connections()
+    connections.live.add(connection)
     request: dict[str, Any] | None = environ
     try:
         while request is not None:
-            connection.send(handle(request, connection.start_response))
+            body = handle(request, connection.start_response)
+            closing = connections.closing
+            connection.send(body, closing)
+            if closing or connections.closing:
+                connection.shut()
+                break
             request = connection.next_request(accepts)
     except OSError:
         pass  # the client went away: gunicorn's next read finds the connection closed
+    finally:
+        connections.live.discard(connection)
     return connection.release()
 
 
@@ -131,6 +160,8 @@ class PollingConnection:
         self.buffer = b""
         self.timeout: float | None = None
         self.handed_back = False
+        #: True while waiting for the next request (nothing of it read yet).
+        self.idle = False
         self.status = ""
         self.headers: list[tuple[str, str]] = []
 
@@ -175,11 +206,14 @@ class PollingConnection:
     def _refuse_write(self, data: bytes) -> None:
         raise RuntimeError("greensio's polling responses are returned, not written")
 
-    def send(self, body: Iterable[bytes]) -> None:
-        """The response collected by ``start_response`` and ``body``, in one ``sendall``."""
+    def send(self, body: Iterable[bytes], last: bool = False) -> None:
+        """The response collected by ``start_response`` and ``body``, in one ``sendall``
+        (``last``: with ``Connection: close``)."""
         content = b"".join(body)
         head = [f"HTTP/1.1 {self.status}\r\n".encode("latin-1"), _date_header()]
         head += [f"{name}: {value}\r\n".encode("latin-1") for name, value in self.headers]
+        if last and not any(name.lower() == "connection" for name, _ in self.headers):
+            head.append(b"Connection: close\r\n")
         head.append(b"\r\n")
         head.append(content)
         data = b"".join(head)
@@ -218,10 +252,21 @@ class PollingConnection:
         return environ
 
     def _recv(self) -> bytes:
+        self.idle = not self.buffer
         try:
             return self.sock.recv(_READ_SIZE)
         except OSError:  # the idle timeout (socket.timeout) among others
             return b""
+        finally:
+            self.idle = False
+
+    def shut(self) -> None:
+        """End the connection (a read waiting on it returns; gunicorn's next read finds it
+        closed)."""
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def release(self) -> Any:
         """Gives the connection back to gunicorn (with whatever was read and not served); the
