@@ -77,6 +77,11 @@ nitpick_ignore = [
     ("py:class", "Serve"),
     ("py:class", "Gathering"),
     ("py:class", "ClusterRequest"),
+    # connection state recovery's store (greensio.protocol.socketio.recovery), a manager's hook
+    ("py:class", "RecoveryOptions"),
+    ("py:class", "RecoveryStore"),
+    # what watches an Engine.IO server's sessions (the admin UI's counters)
+    ("py:class", "greensio.engineio.server.EngineObserver"),
     # greensio/client/client.py (generated from the asyncio sources by the lead's script, not
     # edited here): napoleon reads the ``namespaces`` property's first line, "<text> (<text>):
     # <text>", as "<type>: <description>", and the two "types" are not classes.
