@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -236,5 +237,27 @@ def test_js_clients_through_restarts(
     assert len(acked) == done["acked"] >= (2 * len(restarts) - 1) * clients
     assert acked <= recorded, f"{len(acked - recorded)} acked emits not recorded"
     assert lines.count("disconnect transport close") >= len(restarts) * clients
-    assert "Traceback" not in server.log and " ERROR " not in server.log, server.log
+    log = without_gunicorns_closed_listener_race(server.log)
+    assert "Traceback" not in log and " ERROR " not in log, server.log
     assert server.log.count("Autorestarting worker") == ("max-requests" in restarts), server.log
+
+
+#: gunicorn's gevent worker, stopping, closes its listening socket while connections it has
+#: just accepted wait for their greenlet; each then fails in gunicorn's own code, before any
+#: application code runs (``listener.getsockname()`` on the closed socket), is logged by gunicorn
+#: at ERROR, and the client's retry reaches the new worker. Seen with polling-only clients, whose
+#: every poll is a request. Only that exact report is let through.
+_CLOSED_LISTENER = re.compile(
+    r"^\[[^\]]+\] \[\d+\] \[ERROR\] Socket error processing request\.\n"
+    r"Traceback \(most recent call last\):\n"
+    r"(?:  .*\n)*?"
+    r"(?:.*\n)*?"
+    r".*listener_name = listener\.getsockname\(\)\n"
+    r"(?:  .*\n|\s+\^+\n)*"
+    r"OSError: \[Errno 9\] Bad file descriptor\n",
+    re.M,
+)
+
+
+def without_gunicorns_closed_listener_race(log: str) -> str:
+    return _CLOSED_LISTENER.sub("", log)
